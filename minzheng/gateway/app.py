@@ -51,7 +51,9 @@ class GraphQLApp(GraphQL):  # type: ignore[type-arg]
         super().__init__(**kwargs)
         self.state = state
 
-    async def get_context(self, request: Any, response: Any = None) -> Context:
+    async def get_context(  # type: ignore[override]
+        self, request: Any, response: Any = None
+    ) -> Context:
         st = self.state
         principal = request.scope["state"]["principal"]
         request_id = request.scope["state"].get("request_id") or uuid.uuid4().hex[:16]

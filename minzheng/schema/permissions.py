@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 
@@ -20,7 +21,7 @@ class HasPermission(BasePermission):
         return bool(info.context.principal.can(self.permission))
 
 
-def requires(*permissions: str) -> list[PermissionExtension]:
+def requires(*permissions: str) -> list[FieldExtension]:
     """Field extensions refusing the field unless the principal holds every permission:
     ``@strawberry.field(extensions=requires("registry:read"))``."""
     return [

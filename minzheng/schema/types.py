@@ -29,10 +29,10 @@ if TYPE_CHECKING:
     from minzheng.schema.context import Context
 
 LAZY = "minzheng.schema.composed"
-PersonRef = Annotated["Person", strawberry.lazy(LAZY)]
-HouseholdRef = Annotated["Household", strawberry.lazy(LAZY)]
-RegionRef = Annotated["Region", strawberry.lazy(LAZY)]
-RegionStatisticsRef = Annotated["RegionStatistics", strawberry.lazy(LAZY)]
+PersonRef = Annotated["Person", strawberry.lazy(LAZY)]  # type: ignore[name-defined]  # noqa: F821
+HouseholdRef = Annotated["Household", strawberry.lazy(LAZY)]  # type: ignore[name-defined]  # noqa: F821
+RegionRef = Annotated["Region", strawberry.lazy(LAZY)]  # type: ignore[name-defined]  # noqa: F821
+RegionStatisticsRef = Annotated["RegionStatistics", strawberry.lazy(LAZY)]  # type: ignore[name-defined]  # noqa: F821
 
 
 def ctx(info: strawberry.Info) -> Context:

@@ -16,7 +16,7 @@ from minzheng.schema.errors import UserError
 from minzheng.schema.mutations import run
 from minzheng.schema.permissions import requires
 
-PersonRef = Annotated["Person", strawberry.lazy("minzheng.schema.composed")]
+PersonRef = Annotated["Person", strawberry.lazy("minzheng.schema.composed")]  # noqa: F821
 
 
 @strawberry.type(description="示例备注 A note about a person")
