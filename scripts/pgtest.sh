@@ -8,7 +8,8 @@
 #   scripts/pgtest.sh status [DIR]  exit 0 when the cluster is running
 #
 # DIR defaults to .pgtest/ at the repository root (or $PGTEST_DIR). The server listens on
-# 127.0.0.1 only, port $PGTEST_PORT (default 54329), with trust authentication on
+# 127.0.0.1 only, port $PGTEST_PORT, else the first free one from 54329 (recorded in
+# DIR/port, so `url` and later starts use it), with trust authentication on
 # loopback and the unix socket; superuser "postgres", no password. Durability is switched
 # off (fsync, synchronous_commit, full_page_writes): the data is disposable.
 #
@@ -40,7 +41,8 @@ usage: scripts/pgtest.sh start|stop|url|status [DIR]
   url     print the SQLAlchemy URL
   stop    stop the cluster and remove DIR
   status  exit 0 if the cluster is running
-DIR defaults to $PGTEST_DIR or .pgtest/ in the repository; the port to $PGTEST_PORT or 54329.
+DIR defaults to $PGTEST_DIR or .pgtest/ in the repository; the port to $PGTEST_PORT or
+the first free one from 54329.
 EOF
 }
 
@@ -180,11 +182,38 @@ make_base_dir() {
     fi
 }
 
+port_in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+choose_port() {
+    # An explicit PGTEST_PORT is used as given; otherwise the first free port from 54329
+    # on, so that several checkouts on one machine can each run a cluster.
+    if [[ -n ${PGTEST_PORT:-} ]]; then
+        printf '%s
+' "$PGTEST_PORT"
+        return 0
+    fi
+    local p
+    for ((p = DEFAULT_PORT; p < DEFAULT_PORT + 20; p++)); do
+        if ! port_in_use "$p"; then
+            printf '%s
+' "$p"
+            return 0
+        fi
+    done
+    printf '%s
+' "$DEFAULT_PORT"
+}
+
 init_cluster() {
-    log "creating cluster in $PGDATA_DIR (port $(port))"
+    local chosen
+    chosen=$(choose_port)
+    log "creating cluster in $PGDATA_DIR (port $chosen)"
     rm -rf "$PGDATA_DIR"
     make_base_dir
-    port >"$PORTFILE"
+    printf '%s
+' "$chosen" >"$PORTFILE"
     is_root && chown postgres: "$PORTFILE"
     as_owner "$BINDIR/initdb" -D "$PGDATA_DIR" -U "$PGTEST_SUPERUSER" --auth=trust \
         --encoding=UTF8 --no-locale --no-sync >"$BASE/initdb.log" 2>&1 || {
