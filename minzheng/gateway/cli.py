@@ -158,3 +158,7 @@ def _register_plugin_commands() -> None:
 
 
 _register_plugin_commands()
+
+
+if __name__ == "__main__":
+    main()

@@ -609,8 +609,12 @@ class RegistryChange:
     operation: str = strawberry.field(description="操作 Mutation that made the change")
     region_code: str | None = strawberry.field(description="区划 Region of the change")
     at: dt.datetime = strawberry.field(description="时间 When it was committed")
-    household_id: strawberry.ID | None = None
-    person_id: strawberry.ID | None = None
+    household_id: strawberry.ID | None = strawberry.field(
+        default=None, description="户 The household changed, if any"
+    )
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None, description="人员 The person changed, if any"
+    )
 
 
 @strawberry.type
