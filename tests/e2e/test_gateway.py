@@ -207,14 +207,17 @@ def test_cli_help_for_every_command():
 
 def test_cli_migrate_check_and_plugins(tmp_path):
     env = {**os.environ, "MINZHENG_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"}
-    run = lambda *a: subprocess.run(
-        [sys.executable, "-m", "minzheng.gateway.cli", *a],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def run(*a):
+        return subprocess.run(
+            [sys.executable, "-m", "minzheng.gateway.cli", *a],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
     assert run("migrate", "--check").returncode == 1
     assert run("migrate").returncode == 0
     assert run("migrate").returncode == 0
