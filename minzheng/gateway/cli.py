@@ -124,6 +124,27 @@ def seed(demo: bool, households: int, seed_value: int, if_empty: bool) -> None:
     )
 
 
+@main.command(help="Run every enabled plugin's daily tasks (suspensions, overdue reviews …).")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Run as of this date (default today).",
+)
+@plugin_errors
+def daily(on: dt.datetime | None) -> None:
+    from minzheng.core.daily import run_daily
+
+    settings = get_settings()
+    day = on.date() if on else dt.date.today()
+    report = asyncio.run(run_daily(settings.database_url, _load(settings), day))
+    for name, summary in report.items():
+        click.echo(f"{name}: {summary}")
+    if not report:
+        click.echo("no plugin has daily tasks")
+
+
 @main.command(help="List installed plugins and whether they are enabled.")
 def plugins() -> None:
     settings = get_settings()
