@@ -94,7 +94,7 @@ def discover() -> list[PluginInfo]:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             info = ep.load()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise PluginError(f"plugin {ep.name!r}: descriptor failed to import: {exc}") from exc
         if not isinstance(info, PluginInfo):
             raise PluginError(f"plugin {ep.name!r}: entry point is not a PluginInfo")
@@ -127,6 +127,29 @@ def resolve(
         if info.name not in chosen:
             statuses.append(PluginStatus(info, False, "not listed in MINZHENG_PLUGINS"))
     return statuses
+
+
+def describe(
+    installed: Sequence[PluginInfo], wanted: Sequence[str] | Literal["all"]
+) -> list[PluginStatus]:
+    """Every installed plugin with whether it would run and, if not, why — never raises
+    (for ``minzheng plugins``).  Names in ``wanted`` that are not installed are listed too."""
+    by_name = {i.name: i for i in installed}
+    chosen = set(by_name) if wanted == "all" else set(wanted)
+    out = []
+    for info in installed:
+        if info.name not in chosen:
+            out.append(PluginStatus(info, False, "not listed in MINZHENG_PLUGINS"))
+            continue
+        missing = [d for d in info.requires if d not in chosen or d not in by_name]
+        if missing:
+            out.append(PluginStatus(info, False, f"requires {', '.join(missing)}, not enabled"))
+        else:
+            out.append(PluginStatus(info, True))
+    for name in sorted(chosen - set(by_name)):
+        ghost = PluginInfo(name=name, title="?", version="?", hooks="")
+        out.append(PluginStatus(ghost, False, "listed in MINZHENG_PLUGINS but not installed"))
+    return out
 
 
 def _topological(infos: Iterable[PluginInfo]) -> list[str]:
@@ -176,10 +199,9 @@ def load(
         info = status.info
         try:
             module = importlib.import_module(info.hooks)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise PluginError(
-                f"plugin {info.name!r}: failed to import {info.hooks}: "
-                f"{type(exc).__name__}: {exc}"
+                f"plugin {info.name!r}: failed to import {info.hooks}: {type(exc).__name__}: {exc}"
             ) from exc
         manager.register(module, name=info.name)
         enabled.append(info)
