@@ -726,17 +726,27 @@ class ShardGenerator:
         return members
 
     def _whereabouts(self, members: list[_Member], rural: bool) -> None:
-        """Working-age adults working away: rural couples often both, so that
-        their children are left behind with grandparents."""
+        """Working-age adults working away.  Rural parents of young children
+        often go together when a grandparent at home can look after them, so
+        there are left-behind children; grandparents then stay."""
         rnd = self._rng.random
-        couple_away = rural and rnd() < 0.30
-        for m in members:
+        young = [m for m in members if m.age < 16]
+        parents = sorted({p for m in young for p in m.parents})
+        together = False
+        if rural and young:
+            carer = any(
+                i not in parents and (m.relation == _PARENT or m.age >= 50)
+                for i, m in enumerate(members)
+            )
+            together = rnd() < (0.55 if carer else 0.02)
+        for i, m in enumerate(members):
             if not 18 <= m.age <= 55:
                 continue
-            if m.relation in (_HEAD, _SPOUSE) and any(x.age < 16 for x in members[2:]):
-                # parents of young children: away together, or not at all
-                if couple_away and (m.relation == _HEAD or rnd() < 0.8):
+            if i in parents:
+                if together and (i == parents[0] or rnd() < 0.8):
                     m.whereabouts = _AWAY
+            elif young and (m.relation == _PARENT or m.age >= 50 or not parents):
+                continue  # the children's carers stay at home
             elif rnd() < (0.38 if rural else 0.06):
                 m.whereabouts = _AWAY
         if self._rng.random() < 0.002:
@@ -870,8 +880,9 @@ class SeedSummary:
         return self.rows["person"]
 
 
-Progress = Callable[[int, int], None]
-"""``progress(households_written, households_total)``."""
+Progress = Callable[[int], object]
+"""Called with the number of households just written (a click progress bar's
+``update`` fits)."""
 
 
 class RegistryNotEmpty(RuntimeError):
@@ -960,6 +971,7 @@ class _Load:
     rebuild_indexes: bool
     attached: list[str] = field(default_factory=list)
     scratch: str | None = None
+    reported: int = 0
 
     async def run(self, conn: AsyncConnection) -> SeedSummary:
         dialect = conn.dialect.name
@@ -1011,7 +1023,8 @@ class _Load:
 
     def _report(self, summary: SeedSummary) -> None:
         if self.progress is not None:
-            self.progress(summary.households, self.households)
+            self.progress(summary.households - self.reported)
+        self.reported = summary.households
 
     async def _batches(self, the_plan: Plan, *, text_dates: bool) -> AsyncIterator[Batch]:
         if not self.workers:
