@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Generic, TypeVar
@@ -454,8 +454,8 @@ def plan(
         else:
             groups.append([i])
     while len(groups) > max(1, max_shards):  # merge the smallest neighbouring pair
-        sizes = [sum(counts[i] for i in g) for g in groups]
-        j = min(range(len(groups) - 1), key=lambda k: (sizes[k] + sizes[k + 1], k))
+        totals = [sum(counts[i] for i in g) for g in groups]
+        j = min(range(len(groups) - 1), key=lambda k: (totals[k] + totals[k + 1], k))
         groups[j : j + 2] = [groups[j] + groups[j + 1]]
     ids = {"person": 1, "household": 1, "membership": 1, **(first_ids or {})}
     person_id, household_id, membership_id = ids["person"], ids["household"], ids["membership"]
@@ -997,6 +997,7 @@ class _Load:
                 await self._merge_scratch_databases(conn, the_plan, summary)
             else:
                 batches = self._batches(the_plan, text_dates=dialect == "sqlite")
+                assert isinstance(batches, AsyncGenerator)
                 try:
                     mark = clock()
                     async for batch in batches:
@@ -1015,7 +1016,7 @@ class _Load:
                     await batches.aclose()
             mark = clock()
             for index in dropped:
-                await conn.run_sync(lambda sync, index=index: index.create(sync))
+                await conn.run_sync(index.create)
             summary.index_seconds = clock() - mark
         finally:
             await writer.close()
@@ -1114,8 +1115,8 @@ async def _analyze(conn: AsyncConnection) -> float:
     if conn.dialect.name == "sqlite":
         await conn.exec_driver_sql("ANALYZE")
     elif conn.dialect.name == "postgresql":
-        for table in (*TABLES, Region.__table__):
-            await conn.exec_driver_sql(f"ANALYZE {table.name}")
+        for name in (*(t.name for t in TABLES), "region"):
+            await conn.exec_driver_sql(f"ANALYZE {name}")
     return time.perf_counter() - started
 
 
