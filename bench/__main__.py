@@ -1,0 +1,70 @@
+"""``python -m bench run --persons N [--quick] [--postgres URL] [--out DIR]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from bench import report
+from bench.run import Config, main
+
+HERE = Path(__file__).resolve().parent
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="generate data (cached), measure, write the report")
+    run.add_argument(
+        "--persons",
+        type=int,
+        default=1_000_000,
+        help="largest registry; a full run also measures the smaller scales",
+    )
+    run.add_argument(
+        "--quick",
+        action="store_true",
+        help="one scale, short series: proves the harness works (CI)",
+    )
+    run.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run on this PostgreSQL server (databases are created on it)",
+    )
+    run.add_argument("--plugins", default="all", help="plugins to enable (default: all)")
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the report (default: bench/ for full runs, bench/out/ for --quick)",
+    )
+    args = parser.parse_args(argv)
+    if args.persons < 1000:
+        parser.error("--persons must be at least 1000")
+    return args
+
+
+def cli(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    cfg = Config.for_run(args.persons, args.quick, args.postgres)
+    cfg.plugins = args.plugins
+    started = time.perf_counter()
+    machine = report.machine(args.postgres)
+    results = main(cfg)
+    machine["load_average_end"] = report.load_average()
+    results["machine"] = machine
+    out = args.out or (HERE / "out" if args.quick else HERE)
+    md, js = report.write(results, out, quick=args.quick)
+    print(f"wrote {md} and {js} in {time.perf_counter() - started:.0f} s")
+    problems = [p for r in results["runs"] for p in r["problems"]]
+    errors = sum(s["errors"] for r in results["runs"] for s in r["series"])
+    if problems or errors:
+        print(f"{len(problems)} answer mismatches, {errors} request errors", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
