@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import report
+from bench import experiments, report
 from bench.run import Config, main
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +35,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     run.add_argument("--plugins", default="all", help="plugins to enable (default: all)")
     run.add_argument(
+        "--try",
+        dest="tries",
+        default="",
+        metavar="NAMES",
+        help="candidate fixes to apply, comma-separated: " + ", ".join(experiments.EXPERIMENTS),
+    )
+    run.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -50,13 +57,15 @@ def cli(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     cfg = Config.for_run(args.persons, args.quick, args.postgres)
     cfg.plugins = args.plugins
+    cfg.tries = experiments.parse(args.tries)
     started = time.perf_counter()
     machine = report.machine(args.postgres)
     results = main(cfg)
     machine["load_average_end"] = report.load_average()
     results["machine"] = machine
     out = args.out or (HERE / "out" if args.quick else HERE)
-    md, js = report.write(results, out, quick=args.quick)
+    tag = "-".join(cfg.tries)
+    md, js = report.write(results, out, quick=args.quick, tag=tag)
     print(f"wrote {md} and {js} in {time.perf_counter() - started:.0f} s")
     problems = [p for r in results["runs"] for p in r["problems"]]
     errors = sum(s["errors"] for r in results["runs"] for s in r["series"])

@@ -110,41 +110,47 @@ def has_errors(body: bytes) -> bool:
     return b'"errors"' in body and bool(json.loads(body).get("errors"))
 
 
+Plan = list[tuple[Series, Callable[[int], Request]]]
+"""Series measured together, their requests interleaved round-robin: drift in
+the machine's load then touches every series alike, and ratios stay fair."""
+
+
+def _record(series: Series, status: int, body: bytes) -> None:
+    if status != 200 or has_errors(body):
+        series.errors += 1
+        if series.errors == 1:
+            series.note = body[:300].decode(errors="replace")
+
+
 async def run_in_process(
-    series: Series,
-    app: Any,
-    engine: AsyncEngine,
-    make: Callable[[int], Request],
-    budget: Budget,
-    headers: dict[str, str],
-) -> Series:
+    plan: Plan, app: Any, engine: AsyncEngine, budget: Budget, headers: dict[str, str]
+) -> list[Series]:
     """Sequential requests through httpx's ASGI transport."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://bench", headers=headers
     ) as client:
         for i in range(budget.warmup):
-            path, body = make(i)
-            await client.post(path, json=body)
-        deadline = time.perf_counter() + budget.seconds
+            for _series, make in plan:
+                path, body = make(i)
+                await client.post(path, json=body)
+        deadline = time.perf_counter() + budget.seconds * len(plan)
         with statement_counter(engine) as box:
             for i in range(budget.requests):
-                path, body = make(budget.warmup + i)
-                before = box[0]
-                cpu = time.process_time()
-                started = time.perf_counter()
-                resp = await client.post(path, json=body)
-                elapsed = time.perf_counter() - started
-                series.cpu_ms.append((time.process_time() - cpu) * 1000)
-                series.latencies_ms.append(elapsed * 1000)
-                series.statements.append(box[0] - before)
-                if resp.status_code != 200 or has_errors(resp.content):
-                    series.errors += 1
-                    if series.errors == 1:
-                        series.note = resp.text[:300]
+                for series, make in plan:
+                    path, body = make(budget.warmup + i)
+                    before = box[0]
+                    cpu = time.process_time()
+                    started = time.perf_counter()
+                    resp = await client.post(path, json=body)
+                    elapsed = time.perf_counter() - started
+                    series.cpu_ms.append((time.process_time() - cpu) * 1000)
+                    series.latencies_ms.append(elapsed * 1000)
+                    series.statements.append(box[0] - before)
+                    _record(series, resp.status_code, resp.content)
                 if time.perf_counter() > deadline:
                     break
-    return series
+    return [series for series, _ in plan]
 
 
 # ------------------------------------------------------------------ raw HTTP client
@@ -220,33 +226,26 @@ class HttpConnection:
         return await self.request("POST", path, json.dumps(body).encode())
 
 
-async def run_http(
-    series: Series,
-    port: int,
-    make: Callable[[int], Request],
-    budget: Budget,
-    headers: dict[str, str],
-) -> Series:
+async def run_http(plan: Plan, port: int, budget: Budget, headers: dict[str, str]) -> list[Series]:
     """Sequential requests over one keep-alive connection to uvicorn on loopback."""
     conn = HttpConnection("127.0.0.1", port, headers)
     try:
         for i in range(budget.warmup):
-            await conn.post(*make(i))
-        deadline = time.perf_counter() + budget.seconds
+            for _series, make in plan:
+                await conn.post(*make(i))
+        deadline = time.perf_counter() + budget.seconds * len(plan)
         for i in range(budget.requests):
-            path, body = make(budget.warmup + i)
-            started = time.perf_counter()
-            status, payload = await conn.post(path, body)
-            series.latencies_ms.append((time.perf_counter() - started) * 1000)
-            if status != 200 or has_errors(payload):
-                series.errors += 1
-                if series.errors == 1:
-                    series.note = payload[:300].decode(errors="replace")
+            for series, make in plan:
+                path, body = make(budget.warmup + i)
+                started = time.perf_counter()
+                status, payload = await conn.post(path, body)
+                series.latencies_ms.append((time.perf_counter() - started) * 1000)
+                _record(series, status, payload)
             if time.perf_counter() > deadline:
                 break
     finally:
         await conn.close()
-    return series
+    return [series for series, _ in plan]
 
 
 @dataclass
@@ -334,7 +333,7 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def uvicorn_server(
-    url: str, *, workers: int, plugins: str = "all", scope: str = "4108"
+    url: str, *, workers: int, plugins: str = "all", scope: str = "4108", tries: str = ""
 ) -> AsyncIterator[int]:
     """A uvicorn process serving ``bench.server:app`` on loopback; yields its port."""
     port = free_port()
@@ -343,6 +342,7 @@ async def uvicorn_server(
         "BENCH_DATABASE_URL": url,
         "BENCH_PLUGINS": plugins,
         "BENCH_SCOPE": scope,
+        "BENCH_TRY": tries,
         "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
     proc = subprocess.Popen(  # noqa: ASYNC220 - started once, not awaited on

@@ -303,6 +303,14 @@ def markdown(results: dict[str, Any], quick: bool) -> str:
         "(other work on the machine shows here)",
         "- " + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v),
         f"- plugins enabled: {', '.join(results['plugins']) or 'none (core registry only)'}",
+        *(
+            [
+                "- **candidate fixes applied** (`--try`): "
+                + "; ".join(f"{k}: {v}" for k, v in results["tries"].items())
+            ]
+            if results.get("tries")
+            else []
+        ),
         "",
         "## Registries",
         "",
@@ -363,9 +371,10 @@ def markdown(results: dict[str, Any], quick: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(results: dict[str, Any], out: Path, *, quick: bool) -> tuple[Path, Path]:
+def write(results: dict[str, Any], out: Path, *, quick: bool, tag: str = "") -> tuple[Path, Path]:
+    """``RESULTS[-quick][-tag].md`` and ``results[-quick][-tag].json`` in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    suffix = "-quick" if quick else ""
+    suffix = ("-quick" if quick else "") + (f"-try-{tag}" if tag else "")
     md_path = out / f"RESULTS{suffix}.md"
     js_path = out / f"results{suffix}.json"
     text = markdown(results, quick)

@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench import data, documents, server
+from bench import data, documents, experiments, server
 from bench.measure import (
     Budget,
+    Plan,
     Request,
     Series,
     Throughput,
@@ -48,6 +49,7 @@ class Config:
     throughput_seconds: float = 10.0
     throughput_requests: int = 20_000
     clients: int = 8
+    tries: list[str] = field(default_factory=list)
     log: Callable[[str], None] = print
 
     @classmethod
@@ -264,13 +266,37 @@ def _diff(a: Any, b: Any, path: str = "") -> Any:
     return {"path": path, "graphql": a, "baseline": b}
 
 
+def plans(
+    mix: list[Query], series: Callable[[Query, str, str], Series], *, in_process: bool
+) -> list[Plan]:
+    """Per query: GraphQL (full, and core when plugins add fields) and its
+    baseline, interleaved; then the bare schema."""
+    transport = "in-process" if in_process else "http"
+    out: list[Plan] = []
+    for q in mix:
+        assert q.doc is not None
+        plan: Plan = [(series(q, "graphql", transport), graphql_request(q.doc.full, q.variables))]
+        if q.doc.has_plugin_fields and in_process:
+            plan.append(
+                (series(q, "graphql-core", transport), graphql_request(q.doc.core, q.variables))
+            )
+        if q.baseline:
+            plan.append((series(q, "baseline", transport), baseline_request(q.name, q.variables)))
+        out.append(plan)
+    bare = Query(BARE, "bare", None, lambda i: {}, False)
+    out.append([(series(bare, "bare", transport), bare_request)])
+    return out
+
+
 async def run_scale(ds: data.Dataset, plugins: LoadedPlugins, cfg: Config) -> dict[str, Any]:
     """Latency (in-process and HTTP) and throughput for one registry."""
     log = cfg.log
     out: dict[str, Any] = {"dataset": ds.to_json(), "series": [], "throughput": [], "problems": []}
     headers = auth_headers()
+    experiments.apply_patches(cfg.tries)
     app = server.build(ds.url, cfg.plugins)
     try:
+        await experiments.apply_ddl(app.engine, cfg.tries)
         t = await find_targets(app)
         mix = query_mix(app, plugins, t)
         out["targets"] = {
@@ -289,75 +315,28 @@ async def run_scale(ds: data.Dataset, plugins: LoadedPlugins, cfg: Config) -> di
             return Series(label, target, transport, ds.backend, ds.persons)
 
         log(f"  in-process latency ({ds.backend}, {ds.persons:,} persons)")
-        for q in mix:
-            assert q.doc is not None
-            s = await run_in_process(
-                series(q, "graphql", "in-process"),
-                app,
-                app.engine,
-                graphql_request(q.doc.full, q.variables),
-                cfg.latency,
-                headers,
-            )
-            out["series"].append(s.summary())
-            if q.doc.has_plugin_fields:
-                s = await run_in_process(
-                    series(q, "graphql-core", "in-process"),
-                    app,
-                    app.engine,
-                    graphql_request(q.doc.core, q.variables),
-                    cfg.latency,
-                    headers,
-                )
+        for plan in plans(mix, series, in_process=True):
+            for s in await run_in_process(plan, app, app.engine, cfg.latency, headers):
                 out["series"].append(s.summary())
-            if q.baseline:
-                s = await run_in_process(
-                    series(q, "baseline", "in-process"),
-                    app,
-                    app.engine,
-                    baseline_request(q.name, q.variables),
-                    cfg.latency,
-                    headers,
-                )
-                out["series"].append(s.summary())
-        bare = Query(BARE, "bare", None, lambda i: {}, False)
-        s = await run_in_process(
-            series(bare, "bare", "in-process"), app, app.engine, bare_request, cfg.latency, headers
-        )
-        out["series"].append(s.summary())
     finally:
         await app.engine.dispose()
 
     log("  HTTP latency (uvicorn, 1 worker)")
-    async with uvicorn_server(ds.url, workers=1, plugins=cfg.plugins) as port:
-        for q in mix:
-            assert q.doc is not None
-            s = await run_http(
-                series(q, "graphql", "http"),
-                port,
-                graphql_request(q.doc.full, q.variables),
-                cfg.latency,
-                headers,
-            )
-            out["series"].append(s.summary())
-            if q.baseline:
-                s = await run_http(
-                    series(q, "baseline", "http"),
-                    port,
-                    baseline_request(q.name, q.variables),
-                    cfg.latency,
-                    headers,
-                )
+    async with uvicorn_server(
+        ds.url, workers=1, plugins=cfg.plugins, tries=",".join(cfg.tries)
+    ) as port:
+        for plan in plans(mix, series, in_process=False):
+            for s in await run_http(plan, port, cfg.latency, headers):
                 out["series"].append(s.summary())
-        s = await run_http(series(bare, "bare", "http"), port, bare_request, cfg.latency, headers)
-        out["series"].append(s.summary())
 
     for workers in (1, 2):
         log(
             f"  throughput (uvicorn, {workers} worker{'s' if workers > 1 else ''}, "
             f"{cfg.clients} clients)"
         )
-        async with uvicorn_server(ds.url, workers=workers, plugins=cfg.plugins) as port:
+        async with uvicorn_server(
+            ds.url, workers=workers, plugins=cfg.plugins, tries=",".join(cfg.tries)
+        ) as port:
             loads: list[tuple[str, str, Callable[[int], Request]]] = [
                 (mix[1].label, "graphql", graphql_request(mix[1].doc.full, mix[1].variables)),  # type: ignore[union-attr]
                 (mix[2].label, "graphql", graphql_request(mix[2].doc.full, mix[2].variables)),  # type: ignore[union-attr]
@@ -384,6 +363,7 @@ async def run_all(cfg: Config) -> dict[str, Any]:
     results: dict[str, Any] = {
         "started": dt.datetime.now().isoformat(timespec="seconds"),
         "quick": cfg.quick,
+        "tries": {n: experiments.EXPERIMENTS[n].description for n in cfg.tries},
         "plugins": plugins.names(),
         "scales": cfg.scales,
         "runs": [],

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from bench import experiments
 from bench.baseline import baseline_app
 from minzheng.core.db import create_engine
 from minzheng.core.settings import Settings
@@ -74,6 +75,7 @@ def _from_env() -> BenchApp | None:
     url = os.environ.get("BENCH_DATABASE_URL")
     if not url:
         return None
+    experiments.apply_patches(experiments.parse(os.environ.get("BENCH_TRY")))
     return build(url, os.environ.get("BENCH_PLUGINS", "all"), os.environ.get("BENCH_SCOPE", "4108"))
 
 
