@@ -57,7 +57,7 @@ def plugin_field_names(plugins: Any) -> dict[str, list[str]]:
             definition = getattr(cls, "__strawberry_definition__", None)
             if definition is None:
                 continue
-            out[type_name].extend(f.name for f in definition.fields)
+            out[type_name].extend(f.graphql_name or f.python_name for f in definition.fields)
     return out
 
 
@@ -78,8 +78,13 @@ def selection(schema: GraphQLSchema, type_name: str, names: list[str], indent: s
     fields with their own leaf fields; fields that need arguments are skipped."""
     gql_type = schema.get_type(type_name)
     assert isinstance(gql_type, GraphQLObjectType), type_name
+    by_python_name = {}
+    for graphql_name, f in gql_type.fields.items():
+        definition = (f.extensions or {}).get("strawberry-definition")
+        by_python_name[getattr(definition, "python_name", graphql_name)] = graphql_name
     lines = []
-    for name in names:
+    for wanted in names:
+        name = wanted if wanted in gql_type.fields else by_python_name.get(wanted, wanted)
         field = gql_type.fields.get(name)
         if field is None or _required_args(field):
             continue

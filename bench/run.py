@@ -250,7 +250,10 @@ async def check_answers(
                 if g.get("errors"):
                     problems.append(f"{q.label}: GraphQL errors {g['errors']}")
                 elif g != b:
-                    problems.append(f"{q.label}: baseline differs: {json.dumps(_diff(g, b))[:500]}")
+                    problems.append(
+                        f"{q.label}: baseline differs: "
+                        f"{json.dumps(_diff(g, b), ensure_ascii=False)[:500]}"
+                    )
     return problems
 
 
