@@ -67,7 +67,12 @@ class Config:
             )
         if persons not in scales:
             scales.append(persons)
-        return cls(scales=scales, postgres=postgres)
+        return cls(
+            scales=scales,
+            postgres=postgres,
+            latency=Budget(warmup=5, requests=100, seconds=5.0),
+            throughput_seconds=6.0,
+        )
 
 
 @dataclass
