@@ -355,16 +355,16 @@ class TokenVerifier:
         if self.jwks is not None:
             candidates = [k for k in self.jwks.keys if kid is None or k.key_id == kid]
             if kid is not None and not candidates:
-                raise AuthError("token_unknown_key", f"no configured key has kid {kid!r}")
+                raise AuthError("TOKEN_UNKNOWN_KEY", f"no configured key has kid {kid!r}")
             if not candidates and self.public_key is None:
-                raise AuthError("token_unknown_key", "the token names no key (kid)")
+                raise AuthError("TOKEN_UNKNOWN_KEY", "the token names no key (kid)")
             if len(candidates) > 1 and kid is None:
-                raise AuthError("token_unknown_key", "the token names no key (kid)")
+                raise AuthError("TOKEN_UNKNOWN_KEY", "the token names no key (kid)")
             if candidates:
                 key = candidates[0]
                 if key.algorithm_name != alg:
                     raise AuthError(
-                        "token_algorithm_refused",
+                        "TOKEN_ALGORITHM_REFUSED",
                         f"key {kid!r} is for {key.algorithm_name}, the token says {alg}",
                     )
                 return key.key
@@ -372,17 +372,17 @@ class TokenVerifier:
 
     def verify(self, token: str) -> TokenClaims:
         if not self.enabled:
-            raise AuthError("token_not_accepted", "this server accepts no bearer tokens")
+            raise AuthError("TOKEN_NOT_ACCEPTED", "this server accepts no bearer tokens")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError as exc:
-            raise AuthError("token_malformed", f"not a JWT: {exc}") from exc
+            raise AuthError("TOKEN_MALFORMED", f"not a JWT: {exc}") from exc
         alg = header.get("alg")
         if not isinstance(alg, str) or alg.lower() == "none":
-            raise AuthError("token_algorithm_refused", "unsigned tokens (alg: none) are refused")
+            raise AuthError("TOKEN_ALGORITHM_REFUSED", "unsigned tokens (alg: none) are refused")
         if alg not in self.algorithms:
             raise AuthError(
-                "token_algorithm_refused",
+                "TOKEN_ALGORITHM_REFUSED",
                 f"algorithm {alg} is not accepted (accepted: {', '.join(self.algorithms)})",
             )
         key = self._key_for(alg, header)
@@ -401,51 +401,51 @@ class TokenVerifier:
                 },
             )
         except jwt.ExpiredSignatureError as exc:
-            raise AuthError("token_expired", "the token has expired") from exc
+            raise AuthError("TOKEN_EXPIRED", "the token has expired") from exc
         except jwt.ImmatureSignatureError as exc:
-            raise AuthError("token_not_yet_valid", "the token is not valid yet (nbf)") from exc
+            raise AuthError("TOKEN_NOT_YET_VALID", "the token is not valid yet (nbf)") from exc
         except jwt.InvalidIssuedAtError as exc:
-            raise AuthError("token_not_yet_valid", "the token was issued in the future") from exc
+            raise AuthError("TOKEN_NOT_YET_VALID", "the token was issued in the future") from exc
         except jwt.InvalidAudienceError as exc:
             want = self.audience or "none"
             raise AuthError(
-                "token_wrong_audience", f"the token is for another audience (expected {want})"
+                "TOKEN_WRONG_AUDIENCE", f"the token is for another audience (expected {want})"
             ) from exc
         except jwt.InvalidIssuerError as exc:
-            raise AuthError("token_wrong_issuer", "the token comes from another issuer") from exc
+            raise AuthError("TOKEN_WRONG_ISSUER", "the token comes from another issuer") from exc
         except jwt.MissingRequiredClaimError as exc:
-            code = "token_wrong_audience" if exc.claim == "aud" else "token_missing_claim"
+            code = "TOKEN_WRONG_AUDIENCE" if exc.claim == "aud" else "TOKEN_MISSING_CLAIM"
             raise AuthError(code, f"the token has no {exc.claim!r} claim") from exc
         except jwt.InvalidAlgorithmError as exc:
-            raise AuthError("token_algorithm_refused", str(exc)) from exc
+            raise AuthError("TOKEN_ALGORITHM_REFUSED", str(exc)) from exc
         except jwt.InvalidSignatureError as exc:
             raise AuthError(
-                "token_bad_signature",
+                "TOKEN_BAD_SIGNATURE",
                 "the signature does not verify: the token was altered or signed with another key",
             ) from exc
         except jwt.DecodeError as exc:
-            raise AuthError("token_malformed", f"the token cannot be decoded: {exc}") from exc
+            raise AuthError("TOKEN_MALFORMED", f"the token cannot be decoded: {exc}") from exc
         except jwt.InvalidTokenError as exc:
-            raise AuthError("token_invalid", f"the token is invalid: {exc}") from exc
+            raise AuthError("TOKEN_INVALID", f"the token is invalid: {exc}") from exc
 
         subject = claims.get("sub")
         roles = claims.get(self.roles_claim)
         region = claims.get(self.region_claim)
         if not isinstance(subject, str) or not subject:
-            raise AuthError("token_missing_claim", "the token's 'sub' claim must be a string")
+            raise AuthError("TOKEN_MISSING_CLAIM", "the token's 'sub' claim must be a string")
         if isinstance(roles, str):
             roles = [roles]
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise AuthError(
-                "token_missing_claim", f"the token's {self.roles_claim!r} claim must be a list"
+                "TOKEN_MISSING_CLAIM", f"the token's {self.roles_claim!r} claim must be a list"
             )
         if not isinstance(region, str):
-            raise AuthError("token_missing_claim", f"the token has no {self.region_claim!r} claim")
+            raise AuthError("TOKEN_MISSING_CLAIM", f"the token has no {self.region_claim!r} claim")
         try:
             region = divisions.parse(region).prefix
         except divisions.InvalidRegionCode as exc:
             raise AuthError(
-                "token_bad_region", f"the token's region {region!r} is not a division code"
+                "TOKEN_BAD_REGION", f"the token's region {region!r} is not a division code"
             ) from exc
         return TokenClaims(subject=subject, roles=tuple(roles), region=region, claims=claims)
 
@@ -603,7 +603,7 @@ class Authenticator:
         known = [r for r in claims.roles if r in self.role_map.roles]
         if not known:
             raise AuthError(
-                "token_no_known_role",
+                "TOKEN_NO_KNOWN_ROLE",
                 f"the token carries no known role (got: {', '.join(claims.roles) or 'none'})",
                 status=403,
             )
@@ -617,16 +617,16 @@ class Authenticator:
 
     async def from_api_key(self, key: str) -> Principal:
         if self.session_factory is None:
-            raise AuthError("api_key_not_accepted", "this server accepts no API keys")
+            raise AuthError("API_KEY_NOT_ACCEPTED", "this server accepts no API keys")
         digest = hash_api_key(key)
         async with self.session_factory() as session:
             session.info["principal"] = SYSTEM
             async with session.begin():
                 row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
                 if row is None:
-                    raise AuthError("api_key_unknown", "the API key is not known")
+                    raise AuthError("API_KEY_UNKNOWN", "the API key is not known")
                 if row.revoked_at is not None:
-                    raise AuthError("api_key_revoked", f"the API key {row.name!r} was revoked")
+                    raise AuthError("API_KEY_REVOKED", f"the API key {row.name!r} was revoked")
                 now = _utcnow()
                 last = row.last_used_at
                 if last is not None and last.tzinfo is None:
@@ -635,7 +635,7 @@ class Authenticator:
                     row.last_used_at = now
                 if row.role not in self.role_map.roles:
                     raise AuthError(
-                        "api_key_bad_role",
+                        "API_KEY_BAD_ROLE",
                         f"the API key's role {row.role!r} is not defined",
                         status=403,
                     )
@@ -656,14 +656,14 @@ class Authenticator:
             return await self.from_api_key(api_key.strip())
         if not authorization:
             raise AuthError(
-                "unauthenticated",
+                "UNAUTHENTICATED",
                 "credentials required: 'Authorization: Bearer <token or API key>'",
             )
         scheme, _, credential = authorization.strip().partition(" ")
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
             raise AuthError(
-                "bad_authorization_header", "the Authorization header must be 'Bearer <credential>'"
+                "BAD_AUTHORIZATION_HEADER", "the Authorization header must be 'Bearer <credential>'"
             )
         if looks_like_api_key(credential):
             return await self.from_api_key(credential)

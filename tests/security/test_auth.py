@@ -65,18 +65,18 @@ def test_a_good_token_gives_its_claims() -> None:
 @pytest.mark.parametrize(
     ("make", "code"),
     [
-        (lambda: token(now=NOW - dt.timedelta(hours=9)), "token_expired"),
-        (lambda: token(now=NOW + dt.timedelta(hours=1)), "token_not_yet_valid"),
-        (lambda: token(audience="other"), "token_wrong_audience"),
-        (lambda: token(audience=None), "token_wrong_audience"),
+        (lambda: token(now=NOW - dt.timedelta(hours=9)), "TOKEN_EXPIRED"),
+        (lambda: token(now=NOW + dt.timedelta(hours=1)), "TOKEN_NOT_YET_VALID"),
+        (lambda: token(audience="other"), "TOKEN_WRONG_AUDIENCE"),
+        (lambda: token(audience=None), "TOKEN_WRONG_AUDIENCE"),
         (
             lambda: issue_token("t" * 40, subject="u", roles=["admin"], region=WUZHI),
-            "token_bad_signature",
+            "TOKEN_BAD_SIGNATURE",
         ),
-        (lambda: "not.a.jwt", "token_malformed"),
-        (lambda: "garbage", "token_malformed"),
-        (lambda: token(extra={"region": "41xx"}), "token_bad_region"),
-        (lambda: token(extra={"roles": 3}), "token_missing_claim"),
+        (lambda: "not.a.jwt", "TOKEN_MALFORMED"),
+        (lambda: "garbage", "TOKEN_MALFORMED"),
+        (lambda: token(extra={"region": "41xx"}), "TOKEN_BAD_REGION"),
+        (lambda: token(extra={"roles": 3}), "TOKEN_MISSING_CLAIM"),
     ],
     ids=[
         "expired",
@@ -99,19 +99,19 @@ def test_tampered_payload_is_refused() -> None:
     forged = jwt.decode(token(), options={"verify_signature": False})
     forged["roles"] = ["admin"]
     forged["region"] = "4108"
-    assert code_of(hs_verifier().verify, f"{head}.{b64(forged)}.{sig}") == "token_bad_signature"
+    assert code_of(hs_verifier().verify, f"{head}.{b64(forged)}.{sig}") == "TOKEN_BAD_SIGNATURE"
 
 
 def test_alg_none_is_refused() -> None:
     claims = jwt.decode(token(), options={"verify_signature": False})
     for alg in ("none", "None", "NONE"):
         unsigned = f"{b64({'alg': alg, 'typ': 'JWT'})}.{b64(claims)}."
-        assert code_of(hs_verifier().verify, unsigned) == "token_algorithm_refused"
+        assert code_of(hs_verifier().verify, unsigned) == "TOKEN_ALGORITHM_REFUSED"
 
 
 def test_algorithm_not_configured_is_refused() -> None:
     hs512 = jwt.encode({"sub": "u", "exp": NOW + dt.timedelta(hours=1)}, SECRET * 2, "HS512")
-    assert code_of(hs_verifier().verify, hs512) == "token_algorithm_refused"
+    assert code_of(hs_verifier().verify, hs512) == "TOKEN_ALGORITHM_REFUSED"
 
 
 def test_rs256_public_key_cannot_be_used_as_hmac_secret(tmp_path: Path) -> None:
@@ -139,7 +139,7 @@ def test_rs256_public_key_cannot_be_used_as_hmac_secret(tmp_path: Path) -> None:
         .rstrip(b"=")
         .decode()
     )
-    assert code_of(v.verify, f"{forged}.{sig}") == "token_algorithm_refused"
+    assert code_of(v.verify, f"{forged}.{sig}") == "TOKEN_ALGORITHM_REFUSED"
     good = jwt.encode(claims, key, algorithm="RS256")
     assert v.verify(good).roles == ("admin",)
 
@@ -171,21 +171,21 @@ def test_es256_with_jwks_file(tmp_path: Path) -> None:
     assert v.verify(ok).region == WUZHI
     assert (
         code_of(v.verify, jwt.encode(claims, other, algorithm="ES256", headers={"kid": "k1"}))
-        == "token_bad_signature"
+        == "TOKEN_BAD_SIGNATURE"
     )
     assert (
         code_of(v.verify, jwt.encode(claims, key, algorithm="ES256", headers={"kid": "k9"}))
-        == "token_unknown_key"
+        == "TOKEN_UNKNOWN_KEY"
     )
     wrong_iss = {**claims, "iss": "https://evil.example"}
     assert (
         code_of(v.verify, jwt.encode(wrong_iss, key, algorithm="ES256", headers={"kid": "k1"}))
-        == "token_wrong_issuer"
+        == "TOKEN_WRONG_ISSUER"
     )
     no_exp = {k: v_ for k, v_ in claims.items() if k != "exp"}
     assert (
         code_of(v.verify, jwt.encode(no_exp, key, algorithm="ES256", headers={"kid": "k1"}))
-        == "token_missing_claim"
+        == "TOKEN_MISSING_CLAIM"
     )
 
 
@@ -276,17 +276,17 @@ async def test_authenticator_tokens() -> None:
     p = await auth.authenticate(f"Bearer {token(roles=['viewer', 'offline_access'])}")
     assert p.roles == {"viewer"} and p.region == WUZHI and p.kind == "user"
     for header, code in [
-        (None, "unauthenticated"),
-        ("", "unauthenticated"),
-        ("Basic dXNlcjpwdw==", "bad_authorization_header"),
-        ("Bearer", "bad_authorization_header"),
+        (None, "UNAUTHENTICATED"),
+        ("", "UNAUTHENTICATED"),
+        ("Basic dXNlcjpwdw==", "BAD_AUTHORIZATION_HEADER"),
+        ("Bearer", "BAD_AUTHORIZATION_HEADER"),
     ]:
         with pytest.raises(AuthError) as exc:
             await auth.authenticate(header)
         assert exc.value.code == code
     with pytest.raises(AuthError) as exc:
         await auth.authenticate(f"Bearer {token(roles=['root'])}")
-    assert exc.value.code == "token_no_known_role" and exc.value.status == 403
+    assert exc.value.code == "TOKEN_NO_KNOWN_ROLE" and exc.value.status == 403
 
 
 async def test_api_keys(sdb: Db) -> None:
@@ -320,14 +320,14 @@ async def test_api_keys(sdb: Db) -> None:
         assert stored.key_hash == __import__("hashlib").sha256(key.encode()).hexdigest()
     with pytest.raises(AuthError) as exc:
         await auth.authenticate(f"Bearer {key[:-2]}xx")
-    assert exc.value.code == "api_key_unknown"
+    assert exc.value.code == "API_KEY_UNKNOWN"
     async with sdb.session(SYSTEM) as s:
         await revoke_api_key(s, "province-platform")
         with pytest.raises(LookupError):
             await revoke_api_key(s, "nope")
     with pytest.raises(AuthError) as exc:
         await auth.authenticate(f"Bearer {key}")
-    assert exc.value.code == "api_key_revoked"
+    assert exc.value.code == "API_KEY_REVOKED"
 
 
 async def test_api_keys_are_region_scoped_for_admins(sdb: Db) -> None:
