@@ -10,7 +10,7 @@
       remove = ["payroll:read"]
 
       [roles.auditor]              # define a new role
-      permissions = ["audit:read", "stats:read"]
+      permissions = ["audit:read", "statistics:read"]
 
   ``admin`` holds every known permission (including plugins') unless the file
   removes some.  Unknown permission names in the file stop start-up.
@@ -22,7 +22,7 @@
 
 * **Integration API keys** (:class:`ApiKey`): random, shown once, stored as a
   SHA-256 hash, revocable, last use recorded.  A key carries a role, a region
-  and optional extra grants (``person:write``).
+  and optional extra grants (``registry:write``).
 """
 
 from __future__ import annotations
@@ -89,13 +89,15 @@ _STAFF = (CASEWORKER, APPROVER, ADMIN)
 #: The core's permissions and the built-in roles that hold each by default.
 CORE_PERMISSIONS: tuple[Permission, ...] = (
     Permission("region:read", "Read the division tree (区划).", _ALL),
-    Permission("stats:read", "Read aggregate statistics (统计数据).", _ALL),
+    Permission("statistics:read", "Read aggregate statistics (统计数据).", _ALL),
     Permission(
-        "person:read",
+        "registry:read",
         "Read personal records (个人档案): persons, households, incomes, assets, enrolments.",
         (*_STAFF, INTEGRATION),
     ),
-    Permission("person:write", "Register and change persons and households (登记、变更).", _STAFF),
+    Permission(
+        "registry:write", "Register and change persons and households (登记、变更).", _STAFF
+    ),
     Permission(
         "pii:read",
         "See ID numbers, phone numbers and addresses unmasked (敏感个人信息); every read audited.",
@@ -504,7 +506,7 @@ class ApiKey(RegionScoped, Base):
     #: first characters of the key, to recognise it in listings
     key_prefix: Mapped[str] = mapped_column(String(16))
     role: Mapped[str] = mapped_column(String(32))
-    #: extra permissions beyond the role's, comma-separated ("person:write")
+    #: extra permissions beyond the role's, comma-separated ("registry:write")
     grants: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
     created_by: Mapped[str] = mapped_column(String(128), default="system")

@@ -241,7 +241,10 @@ def _scope_statements(state: ORMExecuteState) -> None:
         return
     if state.is_update:
         _check_values(principal, _bulk_values(state), "bulk update")
-
+    if state.is_select and state.execution_options.get("skip_scope"):
+        # core-internal uniqueness checks only; never used to return rows.
+        # (On PostgreSQL row-level security still hides other regions' rows.)
+        return
     lo, hi = divisions.DivisionCode(principal.region).bounds
     state.statement = state.statement.options(
         with_loader_criteria(

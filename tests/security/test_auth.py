@@ -205,16 +205,16 @@ def test_builtin_roles() -> None:
     case = rm.principal("c", ["caseworker"], T1)
     integ = rm.principal("i", ["integration"], WUZHI)
     admin = rm.principal("a", ["admin"], "410800")
-    assert viewer.can("stats:read") and not viewer.can("person:read")
+    assert viewer.can("statistics:read") and not viewer.can("registry:read")
     assert not viewer.can("pii:read")
-    assert case.can("person:write") and case.can("pii:read") and not case.can("audit:read")
+    assert case.can("registry:write") and case.can("pii:read") and not case.can("audit:read")
     assert not case.can("payroll:approve")
     assert rm.principal("p", ["approver"], WUZHI).can("payroll:approve")
-    assert integ.can("person:read") and not integ.can("person:write")
+    assert integ.can("registry:read") and not integ.can("registry:write")
     assert not integ.can("pii:read")
     assert admin.can("apikey:manage") and admin.region == "4108"
-    granted = rm.principal("i", ["integration"], WUZHI, grants=["person:write", "bogus"])
-    assert granted.can("person:write") and not granted.can("bogus")
+    granted = rm.principal("i", ["integration"], WUZHI, grants=["registry:write", "bogus"])
+    assert granted.can("registry:write") and not granted.can("bogus")
 
 
 def test_plugin_permissions_merge_and_admin_gets_them() -> None:
@@ -298,7 +298,7 @@ async def test_api_keys(sdb: Db) -> None:
             role="integration",
             region="410823",
             role_map=rm,
-            grants=["person:write"],
+            grants=["registry:write"],
         )
         assert key.startswith("mzk_") and len(key) > 40
         assert row.key_hash != key and key not in (row.key_hash, row.key_prefix + "x")
@@ -312,7 +312,7 @@ async def test_api_keys(sdb: Db) -> None:
     auth = Authenticator(hs_verifier(), rm, sdb.factory)
     p = await auth.authenticate(f"Bearer {key}")
     assert p.kind == "integration" and p.region == WUZHI
-    assert p.can("person:write") and p.can("person:read") and not p.can("pii:read")
+    assert p.can("registry:write") and p.can("registry:read") and not p.can("pii:read")
     assert (await auth.authenticate(None, api_key=key)).subject == "apikey:province-platform"
     async with sdb.session(SYSTEM) as s:
         stored = await s.scalar(select(ApiKey).where(ApiKey.name == "province-platform"))
