@@ -24,11 +24,14 @@ The CLI, migrations and seeding run as :data:`~minzheng.core.scope.SYSTEM`
 on its connection.
 
 Superusers and roles with ``BYPASSRLS`` pass every policy: the application's
-role must be neither — :func:`problems` says so, and the gateway refuses to
-start on PostgreSQL when it finds a problem.
+role must be neither.  :func:`problems` lists what would let rows escape; the
+gateway logs each at start-up and refuses to start when
+``MINZHENG_RLS_REQUIRED`` is set.
 
-:func:`apply_policies` is idempotent; ``minzheng migrate`` calls it after
-upgrading, so a plugin's new table is covered without code in the plugin.
+:func:`apply_policies` is idempotent; the migration environment calls it at
+the end of every upgrade, so a plugin's new table is covered without code in
+the plugin (tables are found from the mapped classes *and* from the database:
+any table with the mixin's three region columns).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Table, event, text
+from sqlalchemy import MetaData, Table, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -111,14 +114,28 @@ def policy_statements(connection: Connection, table: Table) -> list[str]:
     ]
 
 
-def _existing(connection: Connection, tables: Iterable[Table]) -> list[Table]:
-    names = {
-        r[0]
-        for r in connection.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+def _existing(connection: Connection, tables: Iterable[Table] | None) -> list[Table]:
+    """The scoped tables present in the database: those mapped by a
+    ``RegionScoped`` class, plus any table carrying the mixin's three columns
+    (a disabled plugin's tables keep their data, so they keep their policies)."""
+    rows = connection.execute(
+        text(
+            "SELECT table_name, array_agg(column_name::text) AS cols "
+            "FROM information_schema.columns "
+            "WHERE table_schema = current_schema() GROUP BY table_name"
         )
-    }
-    return [t for t in tables if t.name in names]
+    ).all()
+    present = {r.table_name: set(r.cols) for r in rows}
+    wanted: dict[str, Table] = {}
+    for t in tables if tables is not None else scoped_tables():
+        if t.name in present:
+            wanted[t.name] = t
+    if tables is None:
+        mixin = {"region_code", "county_code", "township_code"}
+        for name, cols in present.items():
+            if name not in wanted and mixin <= cols:
+                wanted[name] = Table(name, MetaData())
+    return [wanted[n] for n in sorted(wanted)]
 
 
 def apply_policies(connection: Connection, tables: Iterable[Table] | None = None) -> list[str]:
@@ -130,7 +147,7 @@ def apply_policies(connection: Connection, tables: Iterable[Table] | None = None
     """
     if connection.dialect.name != "postgresql":
         return []
-    targets = _existing(connection, tables if tables is not None else scoped_tables())
+    targets = _existing(connection, tables)
     for table in targets:
         for stmt in policy_statements(connection, table):
             connection.exec_driver_sql(stmt)
@@ -141,7 +158,7 @@ def remove_policies(connection: Connection, tables: Iterable[Table] | None = Non
     """Drop the policies and disable row-level security (downgrades, tests)."""
     if connection.dialect.name != "postgresql":
         return []
-    targets = _existing(connection, tables if tables is not None else scoped_tables())
+    targets = _existing(connection, tables)
     for table in targets:
         name = _quoted(connection, table)
         connection.exec_driver_sql(f"DROP POLICY IF EXISTS {SCOPE_POLICY} ON {name}")
@@ -167,7 +184,7 @@ def problems(connection: Connection, tables: Iterable[Table] | None = None) -> l
         out.append(f"role {role.rolname} is a superuser: row-level security does not apply")
     if role.rolbypassrls:
         out.append(f"role {role.rolname} has BYPASSRLS: row-level security does not apply")
-    wanted = list(tables if tables is not None else scoped_tables())
+    wanted = _existing(connection, tables)
     rows = {
         r.relname: r
         for r in connection.execute(

@@ -202,7 +202,9 @@ def _bulk_values(state: ORMExecuteState) -> list[dict[str, Any]]:
     for multi in getattr(stmt, "_multi_values", ()) or ():
         for row in multi:
             if isinstance(row, dict):
-                out.append({getattr(k, "key", k): getattr(v, "value", v) for k, v in row.items()})
+                out.append(
+                    {str(getattr(k, "key", k)): getattr(v, "value", v) for k, v in row.items()}
+                )
     return out
 
 

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     persisted_queries: Literal["off", "allowed", "required"] = "off"
     #: Largest request body accepted on /graphql.
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    #: Refuse to start on PostgreSQL unless row-level security is enforced for
+    #: the server's role (not a superuser, no BYPASSRLS, every policy in place).
+    rls_required: bool = False
 
     @field_validator("jwt_algorithms", mode="before")
     @classmethod

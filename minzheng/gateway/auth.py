@@ -36,6 +36,7 @@ __all__ = [
     "AuthError",
     "authenticate",
     "authenticator_for",
+    "check_row_security",
     "demo_graphiql_html",
     "issue_token",
     "prepare_demo",
@@ -110,13 +111,13 @@ def issue_token(
     )
 
 
-def prepare_demo(settings: Any, host: str) -> str:
+def prepare_demo(settings: Any, host: str | None = None) -> str:
     """Check the demo may start on ``host`` and return a ready-made admin token.
 
     Gives the demo a random secret when none is configured (also exported to
     ``MINZHENG_JWT_SECRET`` so uvicorn workers share it).
     """
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host is not None and host not in ("127.0.0.1", "localhost", "::1"):
         raise RuntimeError(
             f"the demo server binds to the loopback interface only, not {host!r}: "
             "it answers without credentials"
@@ -151,3 +152,23 @@ def demo_graphiql_html(base_html: str, token: str | None) -> str:
         1,
     )
     return out.replace("<title>", f"<title>{html.escape('[DEMO] ')}", 1)
+
+
+async def check_row_security(engine: Any, settings: Any) -> list[str]:
+    """On PostgreSQL, log what would let rows escape their region (superuser
+    role, missing or unforced policies); refuse to start when
+    ``MINZHENG_RLS_REQUIRED`` is set and anything is wrong."""
+    import logging
+
+    from minzheng.core import rls
+
+    if engine.dialect.name != "postgresql":
+        return []
+    async with engine.connect() as conn:
+        problems: list[str] = await conn.run_sync(rls.problems)
+    log = logging.getLogger("minzheng.security")
+    for p in problems:
+        log.warning("row-level security: %s", p)
+    if problems and settings.rls_required:
+        raise RuntimeError("row-level security is not enforced: " + "; ".join(problems))
+    return problems
