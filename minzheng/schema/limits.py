@@ -54,6 +54,8 @@ from graphql.error import GraphQLSyntaxError
 from graphql.language import Lexer, Source, TokenKind
 from strawberry.extensions import SchemaExtension
 
+from minzheng.schema.pii import SmallCellReport
+
 if TYPE_CHECKING:
     from minzheng.core.settings import Settings
 
@@ -482,6 +484,7 @@ def security_extensions(
     if settings.persisted_queries != "off" or query_store is not None:
         out.append(PersistedQueries.configure(settings.persisted_queries, query_store))
     out.append(QueryLimits.from_settings(settings))
+    out.append(SmallCellReport)
     return out
 
 
