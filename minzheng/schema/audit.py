@@ -141,8 +141,8 @@ def _entry(row: AuditEntry, ctx: Any) -> AuditLogEntry:
         entity_id=row.entity_id,
         region_code=row.region_code,
         request_id=row.request_id,
-        before=mask_record(row.before, principal),
-        after=mask_record(row.after, principal),
+        before=mask_record(row.before, principal),  # type: ignore[arg-type]
+        after=mask_record(row.after, principal),  # type: ignore[arg-type]
     )
 
 
