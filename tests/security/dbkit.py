@@ -40,7 +40,9 @@ from minzheng.core.models import (
 from minzheng.core.regions import demo_villages, jiaozuo
 from minzheng.core.scope import SYSTEM, Principal
 
-from . import probe_plugin  # noqa: F401  (probe_note table)
+# the example plugin (tests/example_plugin): a plugin table with no scope code
+from example_plugin.models import ExampleNote  # isort: skip
+
 
 PG_URL = os.environ.get("MINZHENG_TEST_POSTGRES_URL")
 
@@ -125,7 +127,7 @@ async def _create_postgres() -> Db:
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
         covered = await conn.run_sync(rls.apply_policies)
-        assert "person" in covered and "probe_note" in covered
+        assert "person" in covered and "example_note" in covered
 
     async def drop() -> None:
         async with admin.connect() as conn:
@@ -139,9 +141,8 @@ async def _create_postgres() -> Db:
 
 
 async def seed(db: Db) -> None:
-    """Regions, and in each village two households of two persons, one probe note
-    per person and an enrolment per household — all as the system."""
-    from .probe_plugin import ProbeNote
+    """Regions, and in each village two households of two persons, one example
+    note per person and an enrolment per household — all as the system."""
 
     birth = dt.date(1980, 5, 1)
     seq = 0
@@ -186,13 +187,11 @@ async def seed(db: Db) -> None:
                             joined_on=dt.date(2020, 1, 1),
                         )
                     )
-                    note = ProbeNote(
-                        person_id=p.id, text=f"note {seq}", contact_phone=f"1390000{seq:04d}"
-                    )
+                    note = ExampleNote(person_id=p.id, text=f"note {seq}", written_on=birth)
                     note.place(village)
                     s.add(note)
                 e = Enrolment(
-                    programme="probe",
+                    programme="example",
                     household_id=hh.id,
                     status=EnrolmentStatus.ACTIVE,
                     start_on=dt.date(2024, 1, 1),

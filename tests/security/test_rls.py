@@ -50,7 +50,7 @@ async def test_raw_sql_in_a_scoped_session_sees_only_the_scope(pg_only: Db) -> N
             .all()
         )
         notes = (
-            await s.execute(text("SELECT count(*) FROM probe_note").execution_options(**RAW))
+            await s.execute(text("SELECT count(*) FROM example_note").execution_options(**RAW))
         ).scalar()
     assert list(ids) == persons_in(pg_only, T1)
     assert notes == len(persons_in(pg_only, T1))
@@ -59,7 +59,7 @@ async def test_raw_sql_in_a_scoped_session_sees_only_the_scope(pg_only: Db) -> N
 async def test_a_connection_without_a_principal_sees_no_scoped_row(pg_only: Db) -> None:
     async with pg_only.engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM person"))).scalar() == 0
-        assert (await conn.execute(text("SELECT count(*) FROM probe_note"))).scalar() == 0
+        assert (await conn.execute(text("SELECT count(*) FROM example_note"))).scalar() == 0
         assert (await conn.execute(text("SELECT count(*) FROM region"))).scalar() > 0
     async with pg_only.session(None) as s:
         assert (await s.execute(text("SELECT count(*) FROM person"))).scalar() == 0
@@ -76,35 +76,36 @@ async def test_the_scope_does_not_outlive_its_transaction(pg_only: Db) -> None:
 
 
 async def test_raw_writes_out_of_scope_are_refused_by_the_database(pg_only: Db) -> None:
-    before = await pg_only.count("probe_note")
+    before = await pg_only.count("example_note")
     with pytest.raises(DBAPIError, match="row-level security"):
         async with pg_only.session(who(T1)) as s:
             await s.execute(
                 text(
-                    "INSERT INTO probe_note (text, region_code) VALUES ('x', :r)"
+                    "INSERT INTO example_note (text, person_id, written_on, region_code) "
+                    "VALUES ('x', (SELECT min(id) FROM person), '2024-01-01', :r)"
                 ).execution_options(**RAW),
                 {"r": T3 + "201"},
             )
     # updates cannot reach rows out of scope, nor move rows out of it
     async with pg_only.session(who(T1)) as s:
         r = await s.execute(
-            text("UPDATE probe_note SET text = 'hit' WHERE region_code LIKE :r").execution_options(
-                **RAW
-            ),
+            text(
+                "UPDATE example_note SET text = 'hit' WHERE region_code LIKE :r"
+            ).execution_options(**RAW),
             {"r": T3 + "%"},
         )
         assert r.rowcount == 0
     with pytest.raises(DBAPIError, match="row-level security"):
         async with pg_only.session(who(T1)) as s:
             await s.execute(
-                text("UPDATE probe_note SET region_code = :r").execution_options(**RAW),
+                text("UPDATE example_note SET region_code = :r").execution_options(**RAW),
                 {"r": T3 + "201"},
             )
     async with pg_only.session(who(T1)) as s:
-        r = await s.execute(text("DELETE FROM probe_note").execution_options(**RAW))
+        r = await s.execute(text("DELETE FROM example_note").execution_options(**RAW))
         await s.rollback()
-    assert await pg_only.count("probe_note") == before
-    assert await pg_only.count("probe_note", "text = 'hit'") == 0
+    assert await pg_only.count("example_note") == before
+    assert await pg_only.count("example_note", "text = 'hit'") == 0
 
 
 async def test_without_force_the_owner_would_bypass(pg_only: Db) -> None:

@@ -3,6 +3,8 @@ ORM filter cannot see (refused, and on PostgreSQL stopped by the database)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import aliased
@@ -11,7 +13,8 @@ from minzheng.core.models import Enrolment, Household, Membership, Person
 from minzheng.core.scope import SYSTEM, OutOfScope, Principal, ScopeBypass
 
 from .dbkit import T1, T2, T3, WENXIAN, WUZHI, Db, persons_in
-from .probe_plugin import ProbeNote
+
+from example_plugin.models import ExampleNote as ProbeNote  # isort: skip
 
 
 def who(region: str, *perms: str) -> Principal:
@@ -87,22 +90,22 @@ async def test_core_and_text_statements_are_refused_in_a_scoped_session(sdb: Db)
             await s.execute(select(Person.__table__.c.id))
         with pytest.raises(ScopeBypass, match="person"):
             await s.execute(text("SELECT count(*) FROM person"))
-        with pytest.raises(ScopeBypass, match="probe_note"):
-            await s.execute(text('select * from "probe_note"'))
+        with pytest.raises(ScopeBypass, match="example_note"):
+            await s.execute(text('select * from "example_note"'))
         # statements over unscoped tables are fine
         assert (await s.execute(text("SELECT count(*) FROM region"))).scalar() > 0
 
 
 async def test_writes_outside_scope_are_refused_and_nothing_is_written(sdb: Db) -> None:
     before_p = await sdb.count("person")
-    before_n = await sdb.count("probe_note")
+    before_n = await sdb.count("example_note")
     outside = persons_in(sdb, T3)[0]
     inside = persons_in(sdb, T1)[0]
 
     # new row outside the scope
     with pytest.raises(OutOfScope):
         async with sdb.session(who(T1)) as s:
-            n = ProbeNote(text="x")
+            n = ProbeNote(text="x", person_id=inside, written_on=dt.date(2024, 1, 1))
             n.place(T3 + "201")
             s.add(n)
     # moving a visible row out of scope
@@ -118,7 +121,17 @@ async def test_writes_outside_scope_are_refused_and_nothing_is_written(sdb: Db) 
     # bulk insert outside the scope, and without a region
     with pytest.raises(OutOfScope):
         async with sdb.session(who(T1)) as s:
-            await s.execute(insert(ProbeNote), [{"text": "y", "region_code": T3 + "201"}])
+            await s.execute(
+                insert(ProbeNote),
+                [
+                    {
+                        "text": "y",
+                        "person_id": inside,
+                        "written_on": dt.date(2024, 1, 1),
+                        "region_code": T3 + "201",
+                    }
+                ],
+            )
     with pytest.raises(OutOfScope):
         async with sdb.session(who(T1)) as s:
             await s.execute(insert(ProbeNote).values(text="z"))
@@ -129,9 +142,9 @@ async def test_writes_outside_scope_are_refused_and_nothing_is_written(sdb: Db) 
         assert r.rowcount == len(persons_in(sdb, T1))
         r = await s.execute(delete(ProbeNote).where(ProbeNote.person_id == outside))
         assert r.rowcount == 0
-    assert await sdb.count("probe_note", "text = 'touched'") == len(persons_in(sdb, T1))
+    assert await sdb.count("example_note", "text = 'touched'") == len(persons_in(sdb, T1))
     assert await sdb.count("person") == before_p
-    assert await sdb.count("probe_note") == before_n
+    assert await sdb.count("example_note") == before_n
     async with sdb.session(who(T1)) as s:
         assert (await s.get(Person, inside)).region_code.startswith(T1)  # type: ignore[union-attr]
 
@@ -153,7 +166,13 @@ async def test_moving_a_row_into_scope_from_outside_is_refused(sdb: Db) -> None:
 
 async def test_ancestor_codes_are_derived_from_region(sdb: Db) -> None:
     async with sdb.session(who(T1)) as s:
-        n = ProbeNote(text="derived", region_code=T1 + "202", county_code="410825000000")
+        n = ProbeNote(
+            text="derived",
+            person_id=persons_in(sdb, T1)[0],
+            written_on=dt.date(2024, 1, 1),
+            region_code=T1 + "202",
+            county_code="410825000000",
+        )
         s.add(n)
         await s.flush()
         assert n.county_code == WUZHI + "000000"
