@@ -79,10 +79,17 @@ class Settings(BaseSettings):
             return tuple(a.strip() for a in value.split(",") if a.strip())
         return value
 
-    @field_validator("jwt_audience", "jwt_issuer", mode="before")
+    @field_validator("jwt_audience", "jwt_issuer", "jwt_secret", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("MINZHENG_JWT_SECRET must be at least 32 bytes")
+        return value
 
     @field_validator("plugins", mode="before")
     @classmethod

@@ -111,11 +111,11 @@ def issue_token(
     )
 
 
-def prepare_demo(settings: Any, host: str | None = None) -> str:
+def prepare_demo(settings: Any, host: str | None = None, *, export: bool = False) -> str:
     """Check the demo may start on ``host`` and return a ready-made admin token.
 
-    Gives the demo a random secret when none is configured (also exported to
-    ``MINZHENG_JWT_SECRET`` so uvicorn workers share it).
+    Gives the demo a random secret when none is configured; ``export`` also puts
+    it in ``MINZHENG_JWT_SECRET`` so that uvicorn worker processes share it.
     """
     if host is not None and host not in ("127.0.0.1", "localhost", "::1"):
         raise RuntimeError(
@@ -125,7 +125,8 @@ def prepare_demo(settings: Any, host: str | None = None) -> str:
     if settings.jwt_secret is None:
         secret = secrets.token_urlsafe(32)
         settings.jwt_secret = SecretStr(secret)
-        os.environ["MINZHENG_JWT_SECRET"] = secret
+        if export:
+            os.environ["MINZHENG_JWT_SECRET"] = secret
     return issue_token(
         settings.jwt_secret,
         subject="demo-admin",

@@ -62,7 +62,7 @@ def serve(host: str, port: int, workers: int) -> None:
         from minzheng.gateway.auth import prepare_demo
 
         try:
-            demo_token = prepare_demo(settings, host)
+            demo_token = prepare_demo(settings, host, export=True)
         except RuntimeError as exc:
             _fail(str(exc))
     create_app(settings)  # fail fast, before any worker starts, on a plugin problem
