@@ -244,9 +244,9 @@ def _scope_statements(state: ORMExecuteState) -> None:
     if state.is_update:
         _check_values(principal, _bulk_values(state), "bulk update")
     if state.is_select and state.execution_options.get("skip_scope"):
-        # core-internal uniqueness checks only; never used to return rows.
-        # (On PostgreSQL row-level security still hides other regions' rows.)
-        return
+        # core-internal uniqueness checks only (an ID number registered in another
+        # region is still taken); never used to return rows
+        return _unscoped(state, principal)
     lo, hi = divisions.DivisionCode(principal.region).bounds
     state.statement = state.statement.options(
         with_loader_criteria(
@@ -255,6 +255,23 @@ def _scope_statements(state: ORMExecuteState) -> None:
             include_aliases=True,
         )
     )
+
+
+def _unscoped(state: ORMExecuteState, principal: Principal) -> Any:
+    """Run one statement without the ORM filter and, on PostgreSQL, with
+    row-level security lifted for that statement only; the rows are buffered
+    before the principal's scope is put back."""
+    from minzheng.core import rls
+
+    conn = state.session.connection()
+    if conn.dialect.name != "postgresql":
+        return None  # the statement runs as is, without criteria
+    rls.set_scope(conn, SYSTEM)
+    try:
+        frozen = state.invoke_statement().freeze()
+    finally:
+        rls.set_scope(conn, principal)
+    return frozen()
 
 
 def _derive_ancestors(obj: RegionScoped) -> None:

@@ -383,3 +383,63 @@ async def test_row_level_security_is_active_under_the_app(world: World) -> None:
         assert await conn.run_sync(rls.problems) == []
         assert (await conn.execute(text("SELECT count(*) FROM person"))).scalar() == 0
         assert (await conn.execute(text("SELECT count(*) FROM example_note"))).scalar() == 0
+
+
+async def test_uniqueness_is_checked_across_regions_without_revealing_rows(world: World) -> None:
+    """An ID number registered in another county is still taken — on PostgreSQL
+    too, where row-level security hides that county's rows from the writer."""
+    taken = world.persons[min(world.persons_in("410825"))][2]
+    h = bearer("caseworker", TOWNSHIP)
+    body = await _refused(
+        world,
+        h,
+        REGISTER,
+        {"input": {"regionCode": VILLAGE, "members": [member("戊", idNumber=taken)]}},
+    )
+    assert body["data"]["registerHousehold"]["errors"] == [
+        {"__typename": "ValidationError", "code": "id_number.duplicate"}
+    ]
+
+
+def _statistics_selection(app: Any) -> str:
+    """Every field of RegionStatistics (core and every enabled plugin) that takes
+    no required argument, with the scalar fields of object results."""
+    from graphql import GraphQLObjectType, get_named_type, is_leaf_type, is_required_argument
+
+    gtype = app.state.schema._schema.type_map["RegionStatistics"]
+    parts = []
+    for name, f in gtype.fields.items():
+        if any(is_required_argument(a) for a in f.args.values()):
+            continue
+        named = get_named_type(f.type)
+        if is_leaf_type(named):
+            parts.append(name)
+        elif isinstance(named, GraphQLObjectType):
+            leaves = [
+                n
+                for n, sf in named.fields.items()
+                if is_leaf_type(get_named_type(sf.type))
+                and not any(is_required_argument(a) for a in sf.args.values())
+            ]
+            if leaves:
+                parts.append(f"{name} {{ {' '.join(leaves)} }}")
+    return " ".join(parts)
+
+
+@pytest.mark.parametrize("role", ["caseworker", "approver", "admin"])
+@pytest.mark.parametrize("level", ["county", "township", "village"])
+async def test_every_statistic_under_a_narrow_scope_equals_the_admins_restricted_by_hand(
+    world: World, role: str, level: str
+) -> None:
+    region = LEVELS[level]
+    sel = _statistics_selection(world.app)
+    assert "population" in sel and "exampleNoteCount" in sel
+    q = f"query($c: String!) {{ regionStatistics(code: $c) {{ {sel} }} }}"
+    narrow = await world.data(bearer(role, region), q, {"c": CITY})
+    by_hand = await world.data(bearer("admin", CITY), q, {"c": region})
+    narrow_stats = dict(narrow["regionStatistics"])
+    hand_stats = dict(by_hand["regionStatistics"])
+    # the code field names the division asked for; every figure must agree
+    narrow_stats.pop("code", None)
+    hand_stats.pop("code", None)
+    assert narrow_stats == hand_stats

@@ -178,3 +178,25 @@ async def test_ancestor_codes_are_derived_from_region(sdb: Db) -> None:
         assert n.county_code == WUZHI + "000000"
         assert n.township_code == T1 + "000"
         await s.delete(n)
+
+
+async def test_skip_scope_checks_existence_across_regions_then_scope_returns(sdb: Db) -> None:
+    outside = persons_in(sdb, T3)[0]
+    async with sdb.session(SYSTEM) as s:
+        number = (await s.get(Person, outside)).id_number  # type: ignore[union-attr]
+    async with sdb.session(who(T1)) as s:
+        taken = await s.scalar(
+            select(func.count())
+            .select_from(Person)
+            .where(Person.id_number == number)
+            .execution_options(skip_scope=True)
+        )
+        assert taken == 1
+        # the principal's scope is back for the next statement (and on PostgreSQL
+        # for raw SQL too)
+        assert sorted((await s.scalars(select(Person.id))).all()) == persons_in(sdb, T1)
+        raw = await s.execute(
+            text("SELECT count(*) FROM person").execution_options(region_scope_checked=True)
+        )
+        n = raw.scalar()
+    assert n == (len(persons_in(sdb, T1)) if sdb.kind == "postgres" else await sdb.count("person"))
