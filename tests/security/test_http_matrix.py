@@ -349,7 +349,6 @@ async def test_audit_log_masks_snapshots_without_pii_read(world: World, tmp_path
     roles = tmp_path / "roles.json"
     roles.write_text(json.dumps({"roles": {"admin": {"remove": ["pii:read"]}}}))
     from conftest import EXAMPLE, settings_for
-
     from minzheng.gateway.app import create_app
 
     app = create_app(
