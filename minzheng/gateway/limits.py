@@ -48,8 +48,9 @@ class RequestLimits:
     ) -> None:
         self.app = app
         self.max_body = max_body_bytes
-        self.store = query_store
         self.mode = persisted_mode
+        #: hash-only requests are looked up unless persisted queries are off
+        self.store = query_store if persisted_mode != "off" else None
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

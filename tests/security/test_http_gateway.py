@@ -362,9 +362,14 @@ async def test_persisted_queries_required(world: World) -> None:
         h,
     )
     assert mismatch.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_HASH_MISMATCH"
-    # off: anything runs, and hash-only lookups still work for registered documents
-    free = await post(app_for(world), {"query": "{ persons(first: 5) { totalCount } }"}, h)
+    allowed = app_for(world, persisted_queries="allowed")
+    free = await post(allowed, {"query": "{ persons(first: 5) { totalCount } }"}, h)
     assert "errors" not in free.json()
+    hashed = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}
+    assert (await post(allowed, hashed, h)).json() == ok.json()
+    # off: any query runs; hashes are not looked up
+    off = await post(app_for(world), hashed, h)
+    assert off.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_SUPPORTED"
 
 
 # ------------------------------------------------------------------------ demo
