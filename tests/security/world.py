@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import EXAMPLE, SECRET, settings_for
 from factories import VILLAGES, member, register
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from conftest import EXAMPLE, SECRET, settings_for
 from minzheng.core.db import create_engine
 from minzheng.core.divisions import parse
 from minzheng.gateway.app import create_app
