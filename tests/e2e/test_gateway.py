@@ -14,10 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import EXAMPLE, SECRET, settings_for, token
 from factories import VILLAGES, member
 from starlette.testclient import TestClient
 
+from conftest import EXAMPLE, SECRET, settings_for, token
 from minzheng.gateway.app import create_app
 
 ROOT = Path(__file__).parents[2]
