@@ -31,8 +31,8 @@ def _parser_cache() -> None:
     if getattr(original, "bench_patched", False):
         return
 
-    def schema_extensions(settings: Any) -> list[Any]:
-        return [*original(settings), ParserCache, ValidationCache]
+    def schema_extensions(*args: Any, **kwargs: Any) -> list[Any]:
+        return [*original(*args, **kwargs), ParserCache, ValidationCache]
 
     schema_extensions.bench_patched = True  # type: ignore[attr-defined]
     gateway.schema_extensions = schema_extensions
