@@ -28,8 +28,11 @@ lint: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/minzheng schema > schema.graphql
 
+# Everything: 10k/100k/1M persons on SQLite and on PostgreSQL ($$BENCH_POSTGRES, or the
+# throwaway cluster of scripts/pgtest.sh); writes bench/RESULTS.md and bench/results.json.
 bench: $(STAMP)
-	$(BIN)/python -m bench run --persons 1000000
+	$(BIN)/python -m bench run --persons 1000000 \
+		--postgres "$${BENCH_POSTGRES:-$$(bash scripts/pgtest.sh start)}"
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench run --persons 10000 --quick
