@@ -798,11 +798,21 @@ class DibaoEligibility:
 
 
 def dibao_eligibility(
-    income: IncomeAssessment, holdings: Iterable[AssetHolding], standard: Standard
+    income: IncomeAssessment,
+    holdings: Iterable[AssetHolding],
+    standard: Standard,
+    *,
+    asset_members: int | None = None,
 ) -> DibaoEligibility:
-    """An application: income below the standard and assets within the rule → amount."""
+    """An application: income below the standard and assets within the rule → amount.
+
+    Assets are per capita over ``asset_members`` (default: the covered members;
+    a 单人户 is judged on its household's assets over the whole household).
+    """
     amount = dibao_amount(income.per_capita_fen, income.members, standard)
-    assets = assets_within(holdings, income.members, standard, standard.dibao_assets)
+    assets = assets_within(
+        holdings, asset_members or income.members, standard, standard.dibao_assets
+    )
     eligible = amount.eligible and bool(assets.passed)
     return DibaoEligibility(
         eligible,
