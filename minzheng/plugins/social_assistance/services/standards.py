@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,8 +119,15 @@ async def set_standard(
     )
     session.add(row)
     await session.flush()
+    after = {
+        k: str(v) if isinstance(v, Decimal) else v for k, v in (audit.snapshot(row) or {}).items()
+    }
     audit.record(
-        session, action="social_assistance.standard.set", entity=row, region_code=code.full
+        session,
+        action="social_assistance.standard.set",
+        entity=row,
+        region_code=code.full,
+        after=after,
     )
     from minzheng.plugins.social_assistance.services import dibao, tekun
 
