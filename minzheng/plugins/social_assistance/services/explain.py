@@ -19,6 +19,7 @@ from minzheng.plugins.social_assistance import rules
 from minzheng.plugins.social_assistance.models import (
     ConditionCode,
     DibaoCase,
+    DibaoMember,
     TekunCase,
     TekunStatus,
 )
@@ -92,8 +93,24 @@ async def explain_single_person(
     )
     if household_id is None:
         raise NotFound("Household of person", person_id)
+    own = await session.scalar(
+        select(DibaoCase.id)
+        .join(DibaoMember, DibaoMember.case_id == DibaoCase.id)
+        .where(
+            DibaoMember.person_id == person_id,
+            DibaoMember.removed_on.is_(None),
+            DibaoCase.single_person.is_(True),
+            DibaoCase.status.in_((*dibao.OPEN, *dibao.PAID)),
+        )
+    )
     a = await dibao.assess(
-        session, household_id, [person_id], single_person=True, on=today, field="personId"
+        session,
+        household_id,
+        [person_id],
+        single_person=True,
+        on=today,
+        case_id=own,
+        field="personId",
     )
     return Explanation("dibao_single", a.eligible, a.amount_fen, a.reasons, today)
 
