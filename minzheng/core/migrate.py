@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from minzheng.core.plugins import LoadedPlugins, PluginInfo, installed_migration_dirs
@@ -103,8 +104,12 @@ async def state(
     expected = {b: script.get_revision(f"{b}@head").revision for b in branches(plugins)}
     reached: set[str] = set()
     for head in current:
-        for rev in script.iterate_revisions(head, "base"):
-            reached.add(rev.revision)
+        try:
+            for rev in script.iterate_revisions(head, "base"):
+                reached.add(rev.revision)
+        except RevisionError:
+            continue  # a branch of a plugin that is no longer installed
+
     return MigrationState(current=current, expected=expected, reached=reached)
 
 

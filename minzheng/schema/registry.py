@@ -37,7 +37,6 @@ from minzheng.schema.types import (
     PersonRef,
     RegionRef,
     RegionStatisticsRef,
-    age_on,
     ctx,
 )
 
@@ -609,8 +608,12 @@ class RegistryChange:
     operation: str = strawberry.field(description="操作 Mutation that made the change")
     region_code: str | None = strawberry.field(description="区划 Region of the change")
     at: dt.datetime = strawberry.field(description="时间 When it was committed")
-    household_id: strawberry.ID | None = None
-    person_id: strawberry.ID | None = None
+    household_id: strawberry.ID | None = strawberry.field(
+        default=None, description="户 The household changed, if any"
+    )
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None, description="人员 The person changed, if any"
+    )
 
 
 @strawberry.type
@@ -644,4 +647,4 @@ contribution = SchemaContribution(
     query=RegistryQuery, mutation=RegistryMutation, subscription=RegistrySubscription
 )
 
-__all__ = ["age_on", "contribution"]
+__all__ = ["contribution"]

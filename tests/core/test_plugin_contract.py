@@ -30,10 +30,6 @@ def _module(name: str, **hooks: object) -> str:
 
 
 def _person_field_plugin(plugin_name: str, field_name: str) -> PluginInfo:
-    @strawberry.type
-    class PersonFields:
-        pass
-
     def resolver(self) -> str:  # type: ignore[no-untyped-def]
         return plugin_name
 
@@ -51,8 +47,12 @@ def _person_field_plugin(plugin_name: str, field_name: str) -> PluginInfo:
 
 def test_example_plugin_adds_fields_when_enabled_and_none_when_disabled():
     with_example = str(build_schema(load("all", extra=[EXAMPLE])))
-    for needle in ("exampleNotes: [ExampleNote!]!", "exampleNoteCount: Int!",
-                   "addExampleNote(", "type ExampleNote"):
+    for needle in (
+        "exampleNotes: [ExampleNote!]!",
+        "exampleNoteCount: Int!",
+        "addExampleNote(",
+        "type ExampleNote",
+    ):
         assert needle in with_example
     without = str(build_schema(load([], extra=[EXAMPLE])))
     assert "ExampleNote" not in without and "exampleNote" not in without
@@ -78,9 +78,13 @@ def test_hook_without_spec_fails_at_startup():
     def contribute_shema() -> None:  # misspelled on purpose
         return None
 
-    info = PluginInfo(name="typo", title="错", version="0",
-                      hooks=_module("_plugin_typo", contribute_shema=contribute_shema))
-    with pytest.raises(PluginError, match="plugin 'typo'.*contribute_shema"):
+    info = PluginInfo(
+        name="typo",
+        title="错",
+        version="0",
+        hooks=_module("_plugin_typo", contribute_shema=contribute_shema),
+    )
+    with pytest.raises(PluginError, match=r"plugin 'typo'.*contribute_shema"):
         load(["typo"], extra=[info])
 
 
@@ -89,16 +93,20 @@ def test_unknown_plugin_and_missing_dependency_are_one_line_errors():
         load(["nonesuch"], extra=[EXAMPLE])
     assert str(err.value).startswith("plugin 'nonesuch': not installed")
     needy = PluginInfo(name="needy", title="依赖", version="0", hooks="x", requires=("example",))
-    with pytest.raises(PluginError, match="plugin 'needy': requires plugin 'example', which is not enabled"):
+    with pytest.raises(
+        PluginError, match="plugin 'needy': requires plugin 'example', which is not enabled"
+    ):
         load(["needy"], extra=[EXAMPLE, needy])
     statuses = resolve([EXAMPLE, needy], ["example"])
     assert [(s.info.name, s.enabled, s.reason) for s in statuses] == [
-        ("example", True, ""), ("needy", False, "not listed in MINZHENG_PLUGINS")]
+        ("example", True, ""),
+        ("needy", False, "not listed in MINZHENG_PLUGINS"),
+    ]
 
 
 def test_plugin_that_fails_to_import_names_itself():
     broken = PluginInfo(name="broken", title="坏", version="0", hooks="no.such.module")
-    with pytest.raises(PluginError, match="plugin 'broken': failed to import no.such.module"):
+    with pytest.raises(PluginError, match=r"plugin 'broken': failed to import no\.such\.module"):
         load(["broken"], extra=[broken])
 
 
@@ -121,9 +129,11 @@ async def test_example_plugin_resolves_over_http_without_n_plus_one(make_api):
     api = make_api()
     for i in range(6):
         h = await register(api, members=[member(f"户{i}"), member(f"配{i}", "SPOUSE", male=False)])
-        await api.gql("""mutation($i: AddExampleNoteInput!) { addExampleNote(input: $i) {
+        await api.gql(
+            """mutation($i: AddExampleNoteInput!) { addExampleNote(input: $i) {
             note { text } errors { code } } }""",
-                      {"i": {"personId": h["members"][0]["person"]["id"], "text": f"note {i}"}})
+            {"i": {"personId": h["members"][0]["person"]["id"], "text": f"note {i}"}},
+        )
     query = """query($n: Int!) { households(first: $n) { edges { node { number
         head { name } region { name parent { name } }
         enrolments { programme } incomes { amountFen }
@@ -134,8 +144,11 @@ async def test_example_plugin_resolves_over_http_without_n_plus_one(make_api):
     with api.count_statements() as large:
         data = await api.gql(query, {"n": 6})
     assert len(data["households"]["edges"]) == 6
-    notes = [m["person"]["exampleNotes"] for e in data["households"]["edges"]
-             for m in e["node"]["members"]]
+    notes = [
+        m["person"]["exampleNotes"]
+        for e in data["households"]["edges"]
+        for m in e["node"]["members"]
+    ]
     assert sum(len(n) for n in notes) == 6
     assert len(small) == len(large), (small, large)
     assert len(large) <= 12
@@ -143,9 +156,9 @@ async def test_example_plugin_resolves_over_http_without_n_plus_one(make_api):
 
 async def test_plugin_event_handler_failure_rolls_back_the_mutation(make_api):
     from example_plugin import hooks as example_hooks
+    from example_plugin.models import ExampleNote
     from sqlalchemy import func, select
 
-    from example_plugin.models import ExampleNote
     from minzheng.core.models import Person
 
     api = make_api()
@@ -162,8 +175,12 @@ async def test_plugin_event_handler_failure_rolls_back_the_mutation(make_api):
     assert err["__typename"] == "PluginError" and err["plugin"] == "example"
     assert "refuses deaths" in err["message"]
     async with api.engine.connect() as conn:
-        assert await conn.scalar(select(func.count()).select_from(Person)
-                                 .where(Person.died_on.is_not(None))) == 0
+        assert (
+            await conn.scalar(
+                select(func.count()).select_from(Person).where(Person.died_on.is_not(None))
+            )
+            == 0
+        )
     ok = await api.gql(q, {"i": {"personId": pid, "diedOn": "2026-02-01"}})
     assert ok["recordDeath"]["person"] == {"alive": False}
     async with api.engine.connect() as conn:
@@ -176,10 +193,25 @@ async def test_startup_with_unknown_plugin_refuses_before_serving(db_url):
 
 
 def test_disabled_plugin_tables_not_in_metadata_of_fresh_core_db(tmp_path):
-    from minzheng.core import migrate
     from sqlalchemy import create_engine as sync_engine
+
+    from minzheng.core import migrate
 
     path = tmp_path / "core.db"
     migrate.upgrade(f"sqlite+aiosqlite:///{path}", load([], extra=[EXAMPLE]), [EXAMPLE])
     tables = set(sa_inspect(sync_engine(f"sqlite:///{path}")).get_table_names())
     assert "person" in tables and "example_note" not in tables
+
+
+def test_describe_lists_why_a_plugin_does_not_run():
+    from minzheng.core.plugins import describe
+
+    needy = PluginInfo(name="needy", title="依赖", version="0", hooks="x", requires=("example",))
+    statuses = {
+        s.info.name: (s.enabled, s.reason) for s in describe([EXAMPLE, needy], ["needy", "ghost"])
+    }
+    assert statuses == {
+        "example": (False, "not listed in MINZHENG_PLUGINS"),
+        "needy": (False, "requires example, not enabled"),
+        "ghost": (False, "listed in MINZHENG_PLUGINS but not installed"),
+    }

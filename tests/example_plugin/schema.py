@@ -37,6 +37,10 @@ class Query:
     async def example_notes(self, info: strawberry.Info) -> list[ExampleNote]:
         return await info.context.db.scalars(select(NoteRow).order_by(NoteRow.id))  # type: ignore[no-any-return]
 
+    @strawberry.field(description="故障 Always fails: proves unexpected errors are masked")
+    def example_failure(self) -> int:
+        raise ValueError("internal detail that must not leak")
+
 
 @strawberry.input(description="添加备注 Add a note")
 class AddExampleNoteInput:
