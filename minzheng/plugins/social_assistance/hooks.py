@@ -101,7 +101,12 @@ async def seed_demo(session: Any, rng: Any, today: Any) -> None:
 
 
 @hookimpl
-def register_commands(cli: Any) -> None:
-    from minzheng.plugins.social_assistance.commands import group
+async def run_daily(session: Any, today: dt.date) -> dict[str, int]:
+    """Close phase-outs whose last month is over; give notice to 特困 minors who aged
+    out.  Overdue deadlines and reviews need nothing: ``due_on`` is compared with
+    the date when read."""
+    from minzheng.plugins.social_assistance.services import dibao, tekun
 
-    cli.add_command(group)
+    closed = await dibao.close_finished_phase_outs(session, today)
+    minors = await tekun.terminate_minors_aged_out(session, today)
+    return {"phase_outs_closed": len(closed), "minors_given_notice": len(minors)}

@@ -1,29 +1,10 @@
-"""The project's shared fixtures (real migrated databases, the app over HTTP, tokens)
-for the plugin's own tests, plus helpers to drive 社会救助 through the graph."""
+"""Fixtures of the plugin's tests (the shared ones live in the repository's conftest)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-TESTS = Path(__file__).resolve().parents[4] / "tests"
-if str(TESTS) not in sys.path:
-    sys.path.insert(0, str(TESTS))
-
-from conftest import (  # noqa: E402, F401
-    EXAMPLE,
-    Api,
-    api,
-    db_url,
-    make_api,
-    pg_template,
-    settings_for,
-    sqlite_template,
-    sqlite_url,
-)
 
 
 @pytest.fixture(autouse=True)

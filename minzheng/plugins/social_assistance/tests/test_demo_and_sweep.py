@@ -101,7 +101,12 @@ async def test_demo_data_is_complete_and_deterministic(sqlite_template, tmp_path
 
 
 async def test_sweep_closes_finished_phase_outs_and_minors(sqlite_url) -> None:
-    from minzheng.plugins.social_assistance.commands import run_sweep
+    from minzheng.core.daily import run_daily
+    from minzheng.core.plugins import load
+
+    async def run_sweep(today: dt.date, url: str) -> tuple[int, int]:
+        report = (await run_daily(url, load(["social_assistance"]), today))["social_assistance"]
+        return report["phase_outs_closed"], report["minors_given_notice"]
 
     engine = create_engine(sqlite_url)
     factory = session_factory(engine)
