@@ -949,8 +949,8 @@ class Mutation:
             if result is None:
                 return ReserveFundPayload(fund=None, entry=None, errors=errors)
             return ReserveFundPayload(
-                fund=_fund(info, result["fund_region"]),
-                entry=_entry(info, result["entry_id"]),
+                fund=_fund(info, result["fund_region"]),  # type: ignore[arg-type]
+                entry=_entry(info, result["entry_id"]),  # type: ignore[arg-type]
                 errors=errors,
             )
 
@@ -982,7 +982,8 @@ class Mutation:
             if result is None:
                 return NearPovertyPayload(determination=None, errors=errors)
             return NearPovertyPayload(
-                determination=_determination(info, result["id"]), errors=errors
+                determination=_determination(info, result["id"]),  # type: ignore[arg-type]
+                errors=errors,
             )
 
         return await run(

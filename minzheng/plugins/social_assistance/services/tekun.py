@@ -424,18 +424,18 @@ async def record_condition(
         evidence=docs,
         supporters=supporter_facts(await _supporters(session, case.id)),
     )
-    row = await session.scalar(
+    stored = await session.scalar(
         select(TekunCondition).where(TekunCondition.case_id == case.id, TekunCondition.code == code)
     )
-    if row is None:
-        row = TekunCondition(case_id=case.id, code=code)
-        row.place(case.region_code)
-        session.add(row)
-    row.met, row.evidence, row.assessed_on = cond.met, docs, on
-    row.reasons = common.reasons_json(cond.reasons)
+    if stored is None:
+        stored = TekunCondition(case_id=case.id, code=code)
+        stored.place(case.region_code)
+        session.add(stored)
+    stored.met, stored.evidence, stored.assessed_on = cond.met, docs, on
+    stored.reasons = common.reasons_json(cond.reasons)
     case.updated_at = utcnow()  # a new version: concurrent edits of the case conflict
     await session.flush()
-    audit.record(session, action="social_assistance.tekun.condition", entity=row)
+    audit.record(session, action="social_assistance.tekun.condition", entity=stored)
     return case, cond
 
 
