@@ -537,3 +537,76 @@ async def test_periodic_review_and_overdue_list(api) -> None:
     assert reviewed["case"]["overdue"] is False
     data = await api.gql("""{ overdueMinimumLivingGuaranteeReviews { totalCount } }""")
     assert data["overdueMinimumLivingGuaranteeReviews"]["totalCount"] == 0
+
+
+async def test_confirmation_level_follows_the_delegation_setting(make_api) -> None:
+    api = make_api()
+    township = make_api(region="410823101")
+    await set_standard(api)
+    hh = await household_on_low_income(api)
+    members = [m["person"]["id"] for m in hh["members"]]
+    case = await ok(
+        township,
+        APPLY,
+        "applyForMinimumLivingGuarantee",
+        householdId=hh["id"],
+        applicantId=members[0],
+        coveredMemberIds=members,
+        appliedOn=APPLIED.isoformat(),
+    )
+    for doc, name, extra in (
+        (START, "startMinimumLivingGuaranteeInvestigation", {}),
+        (OPINION, "submitMinimumLivingGuaranteeOpinion", {"eligible": True}),
+    ):
+        case = await ok(
+            township,
+            doc,
+            name,
+            caseId=case["id"],
+            version=case["version"],
+            on=APPLIED.isoformat(),
+            **extra,
+        )
+    case = await ok(
+        township,
+        CLOSE_NOTICE,
+        "closeMinimumLivingGuaranteeNotice",
+        caseId=case["id"],
+        version=case["version"],
+        on=(APPLIED + dt.timedelta(days=7)).isoformat(),
+    )
+    # the county confirms: the township may not
+    denied = await step(
+        township,
+        APPROVE,
+        "approveMinimumLivingGuarantee",
+        caseId=case["id"],
+        version=case["version"],
+    )
+    assert denied["errors"][0]["__typename"] == "ForbiddenError"
+    # where confirmation is delegated (a standard with townshipConfirms), it may
+    await set_standard(api, effective_from="2021-01-01", townshipConfirms=True)
+    hh2 = await household_on_low_income(api)
+    members = [m["person"]["id"] for m in hh2["members"]]
+    case2 = await active_case(township, hh2, applied=APPLIED)
+    assert (case2["status"], case2["decisionLevel"]) == ("ACTIVE", "TOWNSHIP")
+    procedure = next(d for d in case2["deadlines"] if d["step"] == "procedure")
+    from minzheng.plugins.social_assistance.services.common import calendar
+
+    assert procedure["dueOn"] == calendar().add_working_days(APPLIED, 20).isoformat()
+
+
+async def test_an_idempotency_key_applies_once(api) -> None:
+    await set_standard(api)
+    hh = await household_on_low_income(api)
+    members = [m["person"]["id"] for m in hh["members"]]
+    inp = {
+        "householdId": hh["id"],
+        "applicantId": members[0],
+        "coveredMemberIds": members,
+        "idempotencyKey": "apply-0001",
+    }
+    first = await ok(api, APPLY, "applyForMinimumLivingGuarantee", **inp)
+    again = await ok(api, APPLY, "applyForMinimumLivingGuarantee", **inp)
+    assert again["number"] == first["number"]
+    assert await count(api, DibaoCase) == 1
