@@ -28,7 +28,7 @@ from minzheng.schema.pii import PII_READ
 from minzheng.schema.types import HouseholdRef, Node, PersonRef, RegionRef, ctx
 
 READ = "payroll:read"
-GENERATE = "payroll:generate"
+GENERATE = "payroll:write"
 APPROVE = "payroll:approve"
 
 strawberry.enum(

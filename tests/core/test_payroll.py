@@ -33,7 +33,7 @@ from minzheng.core.models import (
     Person,
     Relation,
 )
-from minzheng.core.scope import Principal
+from minzheng.core.scope import SYSTEM, Principal
 
 D = dt.date
 COUNTY = "410823000000"  # 武陟县
@@ -135,7 +135,7 @@ async def lines_of(s: AsyncSession, payroll_id: int) -> list[tuple[Any, ...]]:
 @pytest.fixture
 async def town(db: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     """Households in and around 武陟县 with enrolments of several kinds."""
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         a, (a_head, _) = await household(s, VILLAGE, ["甲一", "甲二"])
         b, _ = await household(s, VILLAGE2, ["乙一"])
         c, _ = await household(s, VILLAGE, ["丙一"])
@@ -177,7 +177,7 @@ async def town(db: async_sessionmaker[AsyncSession]) -> dict[str, int]:
 
 
 async def test_generate_pays_rows_in_force_on_the_last_day(db, town) -> None:
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         gen = await payroll.generate_payroll(s, "dibao", COUNTY, D(2025, 3, 17))
         assert gen.created and gen.changed
         p = gen.payroll
@@ -201,7 +201,7 @@ async def test_generate_pays_rows_in_force_on_the_last_day(db, town) -> None:
 
 
 async def test_a_change_mid_month_pays_the_new_amount(db, town) -> None:
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         await enrol(s, hh=town["a"], amount=40_000, start=D(2025, 3, 15))
         await enrol(s, hh=town["d"], amount=12_000, start=D(2025, 3, 31))  # from the last day
         gen = await payroll.generate_payroll(s, "dibao", COUNTY, MARCH)
@@ -212,11 +212,11 @@ async def test_a_change_mid_month_pays_the_new_amount(db, town) -> None:
 
 
 async def test_regenerating_an_unchanged_draft_changes_nothing(db, town) -> None:
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         first = await payroll.generate_payroll(s, "dibao", COUNTY, MARCH)
         ids = list(await s.scalars(select(PayrollLine.id).order_by(PayrollLine.id)))
         version, generated_at = first.payroll.version, first.payroll.generated_at
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         again = await payroll.generate_payroll(s, "dibao", COUNTY, MARCH)
         assert not again.created and not again.changed and again.changes == []
         assert list(await s.scalars(select(PayrollLine.id).order_by(PayrollLine.id))) == ids
@@ -225,9 +225,9 @@ async def test_regenerating_an_unchanged_draft_changes_nothing(db, town) -> None
 
 
 async def test_regenerating_reports_what_changed(db, town) -> None:
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         await payroll.generate_payroll(s, "dibao", COUNTY, MARCH)
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         await enrol(s, hh=town["a"], amount=55_000, start=D(2025, 3, 1))  # amount changed
         await enrol(s, hh=town["b"], status=EnrolmentStatus.ENDED, start=D(2025, 3, 1))
         await enrol(s, hh=town["c"], amount=20_000, start=D(2025, 3, 1))  # resumed
@@ -248,7 +248,7 @@ async def test_regenerating_reports_what_changed(db, town) -> None:
 
 
 async def test_approved_payrolls_are_frozen_and_corrected_later(db, town) -> None:
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         march = (await payroll.generate_payroll(s, "dibao", COUNTY, MARCH)).payroll
         await payroll.approve_payroll(s, march.id, approved_by="county-officer")
         assert march.status == PayrollStatus.APPROVED and march.approved_by == "county-officer"
@@ -256,7 +256,7 @@ async def test_approved_payrolls_are_frozen_and_corrected_later(db, town) -> Non
 
     # a retroactive correction for March: a raised from 600 to 650, c resumed from March,
     # b's phase-out found to have ended in February (paid 350 too much)
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         await enrol(s, hh=town["a"], amount=65_000, start=D(2025, 3, 1))
         await enrol(s, hh=town["c"], amount=20_000, start=D(2025, 3, 1))
         await enrol(s, hh=town["b"], status=EnrolmentStatus.ENDED, start=D(2025, 3, 1))
@@ -286,13 +286,13 @@ async def test_approved_payrolls_are_frozen_and_corrected_later(db, town) -> Non
         await payroll.approve_payroll(s, april.id, approved_by="county-officer")
 
     # once paid, the adjustment is not repeated
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         may = (await payroll.generate_payroll(s, "dibao", COUNTY, MAY)).payroll
         kinds = {k for _, _, k, _, _ in await lines_of(s, may.id)}
         assert kinds == {PayrollLineKind.REGULAR}
 
     # a second correction for March after April's adjustment: only the new difference
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         await enrol(s, hh=town["a"], amount=70_000, start=D(2025, 3, 1))
         may = (await payroll.generate_payroll(s, "dibao", COUNTY, MAY)).payroll
         adjustments = [x for x in await lines_of(s, may.id) if x[2] == PayrollLineKind.ADJUSTMENT]
@@ -303,24 +303,24 @@ async def test_approved_payrolls_are_frozen_and_corrected_later(db, town) -> Non
 
 
 async def test_approve_refuses_and_writes_nothing(db, town) -> None:
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         p = (await payroll.generate_payroll(s, "dibao", COUNTY, MARCH)).payroll
         pid, version = p.id, p.version
     # stale version
     with pytest.raises(Conflict) as stale:
-        async with transaction(db) as s:
+        async with transaction(db, principal=SYSTEM) as s:
             await payroll.approve_payroll(s, pid, approved_by="x", expected_version=version + 1)
     assert stale.value.current_version == version
     # enrolments changed since generation: regenerate first
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         await enrol(s, hh=town["a"], amount=1, start=D(2025, 3, 1))
     with pytest.raises(Conflict, match="out of date"):
-        async with transaction(db) as s:
+        async with transaction(db, principal=SYSTEM) as s:
             await payroll.approve_payroll(s, pid, approved_by="x")
     with pytest.raises(NotFound):
-        async with transaction(db) as s:
+        async with transaction(db, principal=SYSTEM) as s:
             await payroll.approve_payroll(s, 9999, approved_by="x")
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         still = await s.get(Payroll, pid)
         assert still is not None
         assert (still.status, still.approved_by, still.approved_at) == (
@@ -331,14 +331,14 @@ async def test_approve_refuses_and_writes_nothing(db, town) -> None:
         await payroll.generate_payroll(s, "dibao", COUNTY, MARCH)
         await payroll.approve_payroll(s, pid, approved_by="x")
     with pytest.raises(IllegalTransition):
-        async with transaction(db) as s:
+        async with transaction(db, principal=SYSTEM) as s:
             await payroll.approve_payroll(s, pid, approved_by="y")
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         assert (await s.get(Payroll, pid)).approved_by == "x"  # type: ignore[union-attr]
 
 
 async def test_bad_targets_are_refused(db, town) -> None:
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         with pytest.raises(ValidationFailed) as bad:
             await payroll.generate_payroll(s, "dibao", "41082x", MARCH)
         assert bad.value.field == "regionCode"
@@ -362,7 +362,7 @@ async def test_programmes_are_checked_against_the_plugins(db, town) -> None:
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs.Spec)
     manager.register(_Declares())
-    async with transaction(db, plugins=manager) as s:
+    async with transaction(db, principal=SYSTEM, plugins=manager) as s:
         with pytest.raises(ValidationFailed) as unknown:
             await payroll.generate_payroll(s, "no_such", COUNTY, MARCH)
         assert (unknown.value.field, unknown.value.code) == ("programme", "unknown")
@@ -375,7 +375,7 @@ async def test_programmes_are_checked_against_the_plugins(db, town) -> None:
 
 
 async def test_region_scope_applies(db, town) -> None:
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         pid = (await payroll.generate_payroll(s, "dibao", COUNTY, MARCH)).payroll.id
     other = Principal(subject="boai", region="410822")
     async with transaction(db, principal=other) as s:
@@ -388,7 +388,7 @@ async def test_region_scope_applies(db, town) -> None:
 
 
 async def test_csv_export_reads_back(db, town) -> None:
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         pid = (await payroll.generate_payroll(s, "dibao", COUNTY, MARCH)).payroll.id
         f = await payroll.export_payroll(s, pid, payroll.ExportFormat.CSV)
         full = await payroll.export_payroll(s, pid, payroll.ExportFormat.CSV, unmasked=True)
@@ -410,7 +410,7 @@ async def test_csv_export_reads_back(db, town) -> None:
 
 
 async def test_xlsx_export_reads_back(db, town) -> None:
-    async with transaction(db) as s:
+    async with transaction(db, principal=SYSTEM) as s:
         march = (await payroll.generate_payroll(s, "dibao", COUNTY, MARCH)).payroll
         await payroll.approve_payroll(s, march.id, approved_by="x")
         await enrol(s, hh=town["a"], amount=65_000, start=D(2025, 3, 1))

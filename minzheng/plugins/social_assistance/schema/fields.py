@@ -96,7 +96,7 @@ GRANTED = (m.TemporaryStatus.PAPERWORK_DUE, m.TemporaryStatus.COMPLETED, m.Tempo
     description="社会救助统计 Social assistance figures for a division, computed in SQL",
 )
 class SocialAssistanceStatistics:
-    code: str = strawberry.field(description="区划代码 Division code")
+    code: strawberry.Private[str]
 
     def area(self) -> tuple[str, str]:
         from minzheng.core.divisions import DivisionCode

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from minzheng.core.db import session_factory, transaction
 from minzheng.core.models import HouseholdIncome, IncomeSource
+from minzheng.core.scope import SYSTEM
 from minzheng.schema import ids
 
 TODAY = dt.date.today()
@@ -65,7 +66,7 @@ async def set_standard(
 
 @asynccontextmanager
 async def db(api: Any) -> Any:
-    async with transaction(session_factory(api.engine)) as session:
+    async with transaction(session_factory(api.engine), principal=SYSTEM) as session:
         yield session
 
 

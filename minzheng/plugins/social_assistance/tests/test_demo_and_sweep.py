@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from minzheng.core.db import create_engine, session_factory, transaction
 from minzheng.core.models import HouseholdIncome, IncomeSource, Person, Relation
 from minzheng.core.registry import HouseholdData, PersonData, register_household
+from minzheng.core.scope import SYSTEM
 from minzheng.plugins.social_assistance import rules
 from minzheng.plugins.social_assistance.demo import seed
 from minzheng.plugins.social_assistance.models import (
@@ -67,10 +68,10 @@ async def registry(session, rng: random.Random, n: int) -> None:
 
 async def seeded(path) -> dict[str, object]:
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    async with transaction(session_factory(engine)) as s:
+    async with transaction(session_factory(engine), principal=SYSTEM) as s:
         await registry(s, random.Random(7), 120)
         await seed(s, random.Random(20211), TODAY)
-    async with transaction(session_factory(engine)) as s:
+    async with transaction(session_factory(engine), principal=SYSTEM) as s:
         out = {
             "standards": await s.scalar(select(func.count(SocialAssistanceStandard.id))),
             "counties": await s.scalar(
@@ -111,7 +112,7 @@ async def test_sweep_closes_finished_phase_outs_and_minors(sqlite_url) -> None:
     engine = create_engine(sqlite_url)
     factory = session_factory(engine)
     long_ago = TODAY - dt.timedelta(days=600)
-    async with transaction(factory) as s:
+    async with transaction(factory, principal=SYSTEM) as s:
         from minzheng.plugins.social_assistance.demo import seed_standards
 
         await seed_standards(s)
@@ -172,7 +173,7 @@ async def test_sweep_closes_finished_phase_outs_and_minors(sqlite_url) -> None:
         tekun_pk = t.id
     closed, minors = await run_sweep(TODAY, sqlite_url)
     assert (closed, minors) == (1, 1)
-    async with transaction(factory) as s:
+    async with transaction(factory, principal=SYSTEM) as s:
         row = await s.get(DibaoCase, dibao_pk)
         assert (row.status.value, row.close_reason) == ("closed", "渐退期满")
         assert row.closed_on == rules.month_end(months_ago(2))
