@@ -72,7 +72,9 @@ class ProgrammeFigures:
     monthly_amount_fen: int = strawberry.field(description="月发放金额(分) Monthly amount")
 
 
-@strawberry.type(name="DibaoStatusCount", description="按状态 低保 cases in one state")
+@strawberry.type(
+    name="MinimumLivingGuaranteeStatusCount", description="按状态 低保 cases in one state"
+)
 class StatusCount:
     status: m.DibaoStatus = strawberry.field(description="状态 State")
     count: int = strawberry.field(description="案件数 Cases")
@@ -177,7 +179,7 @@ class SocialAssistanceStatistics:
         ]
 
     @strawberry.field(description="低保按状态 低保 cases by state")
-    async def dibao_by_status(self, info: strawberry.Info) -> list[StatusCount]:
+    async def minimum_living_guarantee_by_status(self, info: strawberry.Info) -> list[StatusCount]:
         lo, hi = self.area()
         rows = await ctx(info).db.rows(
             select(m.DibaoCase.status, func.count())

@@ -167,7 +167,7 @@ class NearPovertyPayload:
 
 
 @strawberry.input(description="分档 A band of the tiered 低保 amount")
-class DibaoTierInput:
+class MinimumLivingGuaranteeTierInput:
     code: str
     income_below: Decimal = strawberry.field(description="收入低于 × standard")
     per_member: Decimal = strawberry.field(description="每人发放 × standard")
@@ -178,8 +178,12 @@ class SetSocialAssistanceStandardInput:
     region_code: str = strawberry.field(description="区划 County (or an overriding township)")
     area: HukouType = strawberry.field(description="城乡 Urban or rural")
     effective_from: dt.date = strawberry.field(description="执行日期 In force from")
-    dibao_fen: int = strawberry.field(description="低保标准(分/人·月)")
-    tekun_basic_fen: int = strawberry.field(description="特困基本生活标准(分/人·月)")
+    dibao_fen: int = strawberry.field(
+        name="minimumLivingStandardFen", description="低保标准(分/人·月)"
+    )
+    tekun_basic_fen: int = strawberry.field(
+        name="extremePovertyBasicFen", description="特困基本生活标准(分/人·月)"
+    )
     care_self_sufficient_fen: int = strawberry.field(description="照料护理: 具备自理能力")
     care_partly_dependent_fen: int = strawberry.field(description="照料护理: 部分丧失")
     care_fully_dependent_fen: int = strawberry.field(description="照料护理: 完全丧失")
@@ -191,13 +195,19 @@ class SetSocialAssistanceStandardInput:
     employment_cost_monthly_fen: int = 0
     employment_cost_share: Decimal = Decimal(0)
     amount_mode: rules.AmountMode = rules.AmountMode.GAP
-    tiers: list[DibaoTierInput] = strawberry.field(default_factory=list)
+    tiers: list[MinimumLivingGuaranteeTierInput] = strawberry.field(default_factory=list)
     review_stable_months: int = 12
     review_irregular_months: int = 6
     income_window_months: int = 12
-    dibao_asset_months: int = 24
-    dibao_max_vehicles: int = 0
-    dibao_max_homes: int = 1
+    dibao_asset_months: int = strawberry.field(
+        default=24, name="minimumLivingAssetMonths", description="低保财产上限(月标准倍数)"
+    )
+    dibao_max_vehicles: int = strawberry.field(
+        default=0, name="minimumLivingMaxVehicles", description="低保机动车上限"
+    )
+    dibao_max_homes: int = strawberry.field(
+        default=1, name="minimumLivingMaxHomes", description="低保房产上限"
+    )
     near_poverty_asset_months: int = 36
     near_poverty_max_vehicles: int = 1
     near_poverty_max_homes: int = 1

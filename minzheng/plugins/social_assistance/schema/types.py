@@ -31,7 +31,11 @@ for _enum, _name, _description in (
     (m.ConditionCode, "ExtremePovertyConditionCode", "特困认定条件 One of the three conditions"),
     (m.FundEntryKind, "ReserveFundEntryKind", "备用金收支 Top-up or draw-down"),
     (rules.SelfCareLevel, "SelfCareLevel", "生活自理能力 Self-care level"),
-    (rules.AmountMode, "DibaoAmountMode", "低保金计算方式 Gap (补差) or tiered (分档)"),
+    (
+        rules.AmountMode,
+        "MinimumLivingGuaranteeAmountMode",
+        "低保金计算方式 Gap (补差) or tiered (分档)",
+    ),
     (rules.EmploymentCostMode, "EmploymentCostMode", "必要就业成本扣减方式 Deduction rule"),
     (rules.TemporaryAmountMode, "TemporaryAmountMode", "临时救助金额方式 Amount rule"),
     (rules.TemporaryKind, "TemporaryAssistanceKind", "临时救助类型 Emergency or expenditure"),
@@ -164,7 +168,9 @@ class Deadline:
 # -------------------------------------------------------------------- standards
 
 
-@strawberry.type(name="DibaoTier", description="分档 A band of the tiered 低保 amount")
+@strawberry.type(
+    name="MinimumLivingGuaranteeTier", description="分档 A band of the tiered 低保 amount"
+)
 class TierType:
     code: str = strawberry.field(description="档次 Tier name")
     income_below: Decimal = strawberry.field(
@@ -187,8 +193,12 @@ class StandardType:
     region_code: str = strawberry.field(description="区划 County (or the overriding township)")
     area: HukouType = strawberry.field(description="城乡 Urban or rural standard")
     effective_from: dt.date = strawberry.field(description="执行日期 In force from")
-    dibao_fen: int = strawberry.field(description="低保标准(分/人·月) 低保 standard")
-    tekun_basic_fen: int = strawberry.field(description="特困基本生活标准(分/人·月)")
+    dibao_fen: int = strawberry.field(
+        name="minimumLivingStandardFen", description="低保标准(分/人·月) 低保 standard"
+    )
+    tekun_basic_fen: int = strawberry.field(
+        name="extremePovertyBasicFen", description="特困基本生活标准(分/人·月)"
+    )
     care_self_sufficient_fen: int = strawberry.field(description="照料护理标准: 具备自理能力")
     care_partly_dependent_fen: int = strawberry.field(description="照料护理标准: 部分丧失")
     care_fully_dependent_fen: int = strawberry.field(description="照料护理标准: 完全丧失")
@@ -205,7 +215,9 @@ class StandardType:
     review_stable_months: int = strawberry.field(description="核查周期(月): 稳定家庭")
     review_irregular_months: int = strawberry.field(description="核查周期(月): 收入不固定")
     income_window_months: int = strawberry.field(description="收入核算期(月) Income window")
-    dibao_asset_months: int = strawberry.field(description="低保财产上限(月标准倍数)")
+    dibao_asset_months: int = strawberry.field(
+        name="minimumLivingAssetMonths", description="低保财产上限(月标准倍数)"
+    )
     near_poverty_asset_months: int = strawberry.field(description="低保边缘财产上限(月标准倍数)")
     temporary_mode: rules.TemporaryAmountMode = strawberry.field(description="临时救助金额方式")
     temporary_max_multiple: Decimal = strawberry.field(description="临时救助上限(标准倍数)")
@@ -234,7 +246,9 @@ class StandardType:
 # ------------------------------------------------------------------------ 低保
 
 
-@strawberry.type(name="DibaoCoveredMember", description="保障成员 A member covered by a 低保 case")
+@strawberry.type(
+    name="MinimumLivingGuaranteeMember", description="保障成员 A member covered by a 低保 case"
+)
 class CoveredMember:
     added_on: dt.date = strawberry.field(description="纳入日期 Covered from")
     removed_on: dt.date | None = strawberry.field(description="减员日期 Removed on")
@@ -245,14 +259,16 @@ class CoveredMember:
         return await _loader(info, "person_by_id").load(self.person_id)  # type: ignore[attr-defined,no-any-return]
 
 
-@strawberry.type(name="DibaoObjection", description="公示异议 An objection during the notice")
+@strawberry.type(
+    name="MinimumLivingGuaranteeObjection", description="公示异议 An objection during the notice"
+)
 class Objection:
     raised_on: dt.date = strawberry.field(description="提出日期 Raised on")
     raised_by: str | None = strawberry.field(description="提出人 Raised by")
     content: str = strawberry.field(description="内容 Content")
 
 
-@strawberry.type(name="DibaoPhaseOut", description="渐退期 A phase-out's months")
+@strawberry.type(name="MinimumLivingGuaranteePhaseOut", description="渐退期 A phase-out's months")
 class PhaseOut:
     first_month: dt.date = strawberry.field(description="首月 First month (first day)")
     last_month: dt.date = strawberry.field(description="末月 Last paid month (first day)")

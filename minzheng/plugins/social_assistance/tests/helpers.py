@@ -33,7 +33,7 @@ def gid(type_name: str, pk: int) -> str:
 SET_STANDARD = """
 mutation($input: SetSocialAssistanceStandardInput!) {
   setSocialAssistanceStandard(input: $input) {
-    standard { id regionCode area effectiveFrom dibaoFen phaseOutMaxMonths }
+    standard { id regionCode area effectiveFrom minimumLivingStandardFen phaseOutMaxMonths }
     errors { __typename code message ... on ValidationError { field } }
   }
 }
@@ -52,8 +52,8 @@ async def set_standard(
         "regionCode": region,
         "area": area,
         "effectiveFrom": effective_from,
-        "dibaoFen": dibao,
-        "tekunBasicFen": int(dibao * 1.3),
+        "minimumLivingStandardFen": dibao,
+        "extremePovertyBasicFen": int(dibao * 1.3),
         "careSelfSufficientFen": 10_000,
         "carePartlyDependentFen": 40_000,
         "careFullyDependentFen": 90_000,

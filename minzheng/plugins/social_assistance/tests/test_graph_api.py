@@ -37,15 +37,17 @@ async def test_standards_history_and_inheritance(api) -> None:
     await set_standard(api, region="410823101", effective_from="2025-01-01", dibao=47_500)
     q = """query($code: String!, $on: Date!) {
       socialAssistanceStandard(regionCode: $code, area: RURAL, on: $on) {
-        regionCode effectiveFrom dibaoFen phaseOutMaxMonths } }"""
+        regionCode effectiveFrom minimumLivingStandardFen phaseOutMaxMonths } }"""
 
     async def std(code: str, on: str):
         return (await api.gql(q, {"code": code, "on": on}))["socialAssistanceStandard"]
 
     # "what was the rural standard in 武陟县 in March 2025?"
-    assert (await std("410823", "2025-03-15"))["dibaoFen"] == 46_000
+    assert (await std("410823", "2025-03-15"))["minimumLivingStandardFen"] == 46_000
     assert (await std("410823102201", "2025-04-01"))["phaseOutMaxMonths"] == 6
-    assert (await std("410823101201", "2025-03-15"))["dibaoFen"] == 47_500  # township's own
+    assert (await std("410823101201", "2025-03-15"))[
+        "minimumLivingStandardFen"
+    ] == 47_500  # township's own
     assert (await std("410823", "2023-12-31")) is None
     history = await api.gql("""{ socialAssistanceStandards(regionCode: "410823101201", area: RURAL)
         { regionCode effectiveFrom } }""")
@@ -176,7 +178,7 @@ async def test_near_poverty_and_single_person_household(api) -> None:
 
 STATS = """query($code: String!) { regionStatistics(code: $code) { socialAssistance {
   programmes { programme households persons monthlyAmountFen }
-  dibaoByStatus { status count } casesOverdue reviewsOverdue phaseOuts
+  minimumLivingGuaranteeByStatus { status count } casesOverdue reviewsOverdue phaseOuts
   temporaryAssistance { cases amountFen } reserveFundBalanceFen } } }"""
 
 
@@ -205,7 +207,7 @@ async def test_region_statistics_in_sql_and_within_scope(make_api) -> None:
         "persons": 3,
         "monthlyAmountFen": 3 * (RURAL_STD - 20_000),
     }
-    assert {"status": "APPLIED", "count": 1} in stats["dibaoByStatus"]
+    assert {"status": "APPLIED", "count": 1} in stats["minimumLivingGuaranteeByStatus"]
     assert stats["casesOverdue"] == 1  # the application waiting 30 days for investigation
     # another county's officer sees none of it, even asking for 武陟县
     wen = make_api(region="410825")
@@ -287,7 +289,7 @@ async def test_case_lists_have_no_n_plus_one(api) -> None:
     q = """query($n: Int!) { minimumLivingGuaranteeCases(first: $n) { edges { node {
         number household { number members { person { name } }
           minimumLivingGuarantee { current { number } } }
-        applicant { name } coveredMembers { person { name } } standard { dibaoFen }
+        applicant { name } coveredMembers { person { name } } standard { minimumLivingStandardFen }
         deadlines { dueOn } } } } }"""
     with api.count_statements() as two:
         await api.gql(q, {"n": 2})
@@ -302,7 +304,7 @@ async def test_several_root_fields_at_once(api) -> None:
     hh = await register(api)
     data = await api.gql(
         """query($id: ID!) {
-      a: socialAssistanceStandard(regionCode: "410823", area: RURAL) { dibaoFen }
+      a: socialAssistanceStandard(regionCode: "410823", area: RURAL) { minimumLivingStandardFen }
       b: minimumLivingGuaranteeCases { totalCount }
       c: regionStatistics(code: "410823") { socialAssistance { phaseOuts } }
       d: household(id: $id) { minimumLivingGuarantee { current { number } } }
@@ -310,7 +312,7 @@ async def test_several_root_fields_at_once(api) -> None:
     }""",
         {"id": hh["id"]},
     )
-    assert data["a"]["dibaoFen"] == RURAL_STD and data["b"]["totalCount"] == 0
+    assert data["a"]["minimumLivingStandardFen"] == RURAL_STD and data["b"]["totalCount"] == 0
 
 
 async def test_permissions_are_declared_on_fields(make_api) -> None:
