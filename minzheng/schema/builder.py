@@ -19,6 +19,7 @@ from minzheng.core.hookspecs import SchemaContribution
 from minzheng.core.plugins import LoadedPlugins, PluginError
 from minzheng.schema import audit as schema_audit
 from minzheng.schema import composed
+from minzheng.schema import payroll as payroll_schema
 from minzheng.schema import registry as core_registry
 from minzheng.schema.errors import ERROR_TYPES
 from minzheng.schema.statistics import RegionStatisticsBase
@@ -28,6 +29,7 @@ from minzheng.schema.types import HouseholdBase, PersonBase, RegionBase
 CORE_PARTS: list[tuple[str, SchemaContribution]] = [
     ("core", core_registry.contribution),
     ("core", schema_audit.contribution),
+    ("core", payroll_schema.contribution),
 ]
 
 DESCRIPTIONS = {
