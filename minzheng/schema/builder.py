@@ -111,8 +111,14 @@ def build_schema(
         "Subscription", None, pick("subscription"), description=DESCRIPTIONS["Subscription"]
     )
     extra_types: list[type] = [composed.Person, composed.Household, *ERROR_TYPES]
-    for _n, c in parts:
+    nodes: dict[str, str] = {}
+    for owner, c in parts:
         extra_types.extend(c.types)
+        for type_name, loader in c.nodes.items():
+            if type_name in nodes:
+                raise SchemaConflict(f"plugin {owner!r}: node type {type_name} is registered twice")
+            nodes[type_name] = loader
+    composed.NODE_LOADERS = nodes
     return strawberry.Schema(
         query=query,  # type: ignore[arg-type]
         mutation=mutation,
