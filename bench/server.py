@@ -23,7 +23,7 @@ from minzheng.core.settings import Settings
 from minzheng.gateway.app import create_app
 
 SECRET = "bench-secret-not-for-production-0123456789abcdef"
-MAX_QUERY_COST = 100_000
+MAX_QUERY_COST = 10_000_000
 
 
 @strawberry.type
@@ -66,7 +66,8 @@ def settings_for(url: str, plugins: str = "all") -> Settings:
         log_level="WARNING",
         # query 2 as the issue defines it (50 households with members and their
         # enrolments) is estimated at ~30,600 fields with the default list size
-        # of 10, above the default limit of 20,000
+        # of 10, above the default limit of 20,000; with the social-assistance
+        # plugin's fields at ~141,000: the benchmark measures, it does not refuse
         max_query_cost=MAX_QUERY_COST,
     )
 
