@@ -58,6 +58,8 @@ def cli(argv: list[str] | None = None) -> int:
     cfg = Config.for_run(args.persons, args.quick, args.postgres)
     cfg.plugins = args.plugins
     cfg.tries = experiments.parse(args.tries)
+    if args.plugin_seed_max is not None:
+        cfg.plugin_seed_max = args.plugin_seed_max
     started = time.perf_counter()
     machine = report.machine(args.postgres)
     results = main(cfg)

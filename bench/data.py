@@ -33,6 +33,10 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED = 20211
 #: persons per household in the generator (about); households = persons × 0.4
 HOUSEHOLDS_PER_PERSON = 0.4
+#: Plugins' ``seed_demo`` hooks drive their services case by case (the social-
+#: assistance plugin needs ~27 s for 4,000 households and more than 10 minutes
+#: for 40,000): above this many households the registry gets no plugin demo data.
+PLUGIN_SEED_MAX_HOUSEHOLDS = 4_000
 
 
 @dataclass
@@ -60,7 +64,7 @@ def today() -> dt.date:
     return dt.date.today().replace(day=1)
 
 
-def cache_key(plugins: LoadedPlugins, households: int) -> str:
+def cache_key(plugins: LoadedPlugins, households: int, plugin_max: int) -> str:
     h = hashlib.sha256()
     h.update(inspect.getsource(demo).encode())
     for path in sorted(Path(migrate.__file__).parent.glob("migrations/versions/*.py")):
@@ -70,12 +74,15 @@ def cache_key(plugins: LoadedPlugins, households: int) -> str:
         if info.migrations:
             for path in sorted(Path(info.migrations).glob("*.py")):
                 h.update(path.read_bytes())
-    h.update(f"{households}:{SEED}:{today().isoformat()}".encode())
+    h.update(f"{households}:{SEED}:{today().isoformat()}:{households <= plugin_max}".encode())
     return h.hexdigest()[:10]
 
 
-async def _seed(url: str, plugins: LoadedPlugins, households: int) -> dict[str, Any]:
-    """Migrate, seed the registry (bulk), then every plugin's demo data."""
+async def _seed(
+    url: str, plugins: LoadedPlugins, households: int, plugin_max: int
+) -> dict[str, Any]:
+    """Migrate, seed the registry (bulk), then every plugin's demo data (up to
+    ``plugin_max`` households)."""
     started = time.perf_counter()
     migrate.upgrade(url, plugins)
     migrated = time.perf_counter() - started
@@ -84,8 +91,10 @@ async def _seed(url: str, plugins: LoadedPlugins, households: int) -> dict[str, 
         summary = await demo.seed_registry(engine, households, SEED, today=today())
         plugin_started = time.perf_counter()
         factory = session_factory(engine)
+        seeded_plugins = households <= plugin_max
+        hooks = plugins.manager.hook.seed_demo.get_hookimpls() if seeded_plugins else []
         async with transaction(factory, principal=SYSTEM, plugins=plugins.manager) as session:
-            for impl in reversed(plugins.manager.hook.seed_demo.get_hookimpls()):
+            for impl in reversed(hooks):
                 name = plugins.manager.get_name(impl.plugin) or "?"
                 result = impl.function(
                     session=session, rng=random.Random(f"{SEED}:{name}"), today=today()
@@ -107,6 +116,7 @@ async def _seed(url: str, plugins: LoadedPlugins, households: int) -> dict[str, 
         "registry_index_seconds": round(summary.index_seconds, 2),
         "analyze_seconds": round(summary.analyze_seconds, 2),
         "plugin_seconds": round(plugin_seconds, 2),
+        "plugin_data": [plugins.manager.get_name(i.plugin) for i in hooks],
         "workers": summary.workers,
         "rows": summary.rows,
         "persons": summary.persons,
@@ -123,10 +133,16 @@ def _remove_sqlite(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-async def sqlite_dataset(persons: int, plugins: LoadedPlugins, *, log: Any = print) -> Dataset:
+async def sqlite_dataset(
+    persons: int,
+    plugins: LoadedPlugins,
+    *,
+    log: Any = print,
+    plugin_max: int = PLUGIN_SEED_MAX_HOUSEHOLDS,
+) -> Dataset:
     DATA.mkdir(parents=True, exist_ok=True)
     households = households_for(persons)
-    key = cache_key(plugins, households)
+    key = cache_key(plugins, households, plugin_max)
     cached, meta_path, work = _sqlite_paths(households, key)
     ds = Dataset("sqlite", persons, households, f"sqlite+aiosqlite:///{work}")
     if cached.exists() and meta_path.exists():
@@ -138,7 +154,7 @@ async def sqlite_dataset(persons: int, plugins: LoadedPlugins, *, log: Any = pri
         building = cached.with_suffix(".building")
         _remove_sqlite(building)
         log(f"  generating {households:,} households into SQLite …")
-        meta = await _seed(f"sqlite+aiosqlite:///{building}", plugins, households)
+        meta = await _seed(f"sqlite+aiosqlite:///{building}", plugins, households, plugin_max)
         building.rename(cached)
         meta_path.write_text(json.dumps(meta, indent=2))
         ds.seed_seconds = meta["registry_seconds"]
@@ -176,10 +192,15 @@ def _pg_url(url: str, database: str) -> str:
 
 
 async def postgres_dataset(
-    server_url: str, persons: int, plugins: LoadedPlugins, *, log: Any = print
+    server_url: str,
+    persons: int,
+    plugins: LoadedPlugins,
+    *,
+    log: Any = print,
+    plugin_max: int = PLUGIN_SEED_MAX_HOUSEHOLDS,
 ) -> Dataset:
     households = households_for(persons)
-    key = cache_key(plugins, households)
+    key = cache_key(plugins, households, plugin_max)
     cached, work = f"mzbench_{households}_{key}", f"mzbench_work_{households}"
     ds = Dataset("postgres", persons, households, _pg_url(server_url, work))
     (rows,) = await _pg_admin(
@@ -199,7 +220,7 @@ async def postgres_dataset(
             await _pg_admin(server_url, f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
         await _pg_admin(server_url, f'CREATE DATABASE "{cached}"')
         log(f"  generating {households:,} households into PostgreSQL …")
-        meta = await _seed(_pg_url(server_url, cached), plugins, households)
+        meta = await _seed(_pg_url(server_url, cached), plugins, households, plugin_max)
         comment = json.dumps(meta).replace("'", "''")
         await _pg_admin(server_url, f"COMMENT ON DATABASE \"{cached}\" IS '{comment}'")
         ds.seed_seconds = meta["registry_seconds"]

@@ -314,8 +314,9 @@ def markdown(results: dict[str, Any], quick: bool) -> str:
         "",
         "## Registries",
         "",
-        "| backend | persons | households | generated in | rows written by seed |",
-        "|---|---:|---:|---|---|",
+        "| backend | persons | households | generated in | rows written by seed "
+        "| plugin demo data |",
+        "|---|---:|---:|---|---|---|",
     ]
     for run in results["runs"]:
         d = run["dataset"]
@@ -326,9 +327,12 @@ def markdown(results: dict[str, Any], quick: bool) -> str:
             f"{seed.get('analyze_seconds')} s; {seed.get('workers')} workers)"
         )
         rows = ", ".join(f"{k} {v:,}" for k, v in seed.get("rows", {}).items())
+        plugin_data = ", ".join(seed.get("plugin_data") or []) or "none"
+        if seed.get("plugin_data"):
+            plugin_data += f" ({seed.get('plugin_seconds')} s)"
         lines.append(
             f"| {d['backend']} | {d['persons']:,} | {d['households']:,} | {made} "
-            f"{'(cached)' if d['cached'] else ''} | {rows} |"
+            f"{'(cached)' if d['cached'] else ''} | {rows} | {plugin_data} |"
         )
     lines += ["", "## Targets (issue 6)", ""]
     for run in results["runs"]:

@@ -50,6 +50,7 @@ class Config:
     throughput_requests: int = 20_000
     clients: int = 8
     tries: list[str] = field(default_factory=list)
+    plugin_seed_max: int = data.PLUGIN_SEED_MAX_HOUSEHOLDS
     log: Callable[[str], None] = print
 
     @classmethod
@@ -381,10 +382,14 @@ async def run_all(cfg: Config) -> dict[str, Any]:
         for persons in cfg.scales:
             cfg.log(f"{backend}: {persons:,} persons")
             if backend == "sqlite":
-                ds = await data.sqlite_dataset(persons, plugins, log=cfg.log)
+                ds = await data.sqlite_dataset(
+                    persons, plugins, log=cfg.log, plugin_max=cfg.plugin_seed_max
+                )
             else:
                 assert cfg.postgres is not None
-                ds = await data.postgres_dataset(cfg.postgres, persons, plugins, log=cfg.log)
+                ds = await data.postgres_dataset(
+                    cfg.postgres, persons, plugins, log=cfg.log, plugin_max=cfg.plugin_seed_max
+                )
             cfg.log(
                 f"  registry: {ds.households:,} households, {ds.persons:,} persons "
                 + ("(cached)" if ds.cached else f"(generated in {ds.seed_seconds:.1f} s)")
