@@ -42,6 +42,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="candidate fixes to apply, comma-separated: " + ", ".join(experiments.EXPERIMENTS),
     )
     run.add_argument(
+        "--plugin-seed-max",
+        type=int,
+        default=None,
+        metavar="HOUSEHOLDS",
+        help="largest registry that gets the plugins' demo data "
+        "(default 4,000 households: their seeding is slow)",
+    )
+    run.add_argument(
         "--out",
         type=Path,
         default=None,

@@ -76,6 +76,15 @@ def test_unknown_experiments_and_tiny_runs_are_refused() -> None:
     assert experiments.parse("parser-cache, stats-index") == ["parser-cache", "stats-index"]
     with pytest.raises(SystemExit):
         parse_cli(["run", "--persons", "10"])
+    args = parse_cli(["run", "--persons", "10000", "--quick", "--postgres", "postgresql://x/y",
+                      "--try", "parser-cache", "--plugin-seed-max", "0", "--out", "/tmp/o"])  # fmt: skip
+    assert (args.persons, args.quick, args.postgres, args.tries) == (
+        10000,
+        True,
+        "postgresql://x/y",
+        "parser-cache",
+    )
+    assert args.plugin_seed_max == 0 and str(args.out) == "/tmp/o"
 
 
 @pytest.fixture
