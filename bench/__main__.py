@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -55,7 +56,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=None,
         help="where to write the report (default: bench/ for full runs, bench/out/ for --quick)",
     )
+    rep = sub.add_parser("report", help="write the Markdown report again from a JSON file")
+    rep.add_argument("json", type=Path, help="a results JSON written by `run`")
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return args
     if args.persons < 1000:
         parser.error("--persons must be at least 1000")
     return args
@@ -63,6 +68,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def cli(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.command == "report":
+        results = json.loads(args.json.read_text(encoding="utf-8"))
+        md, js = report.write(results, args.json.parent, quick=results.get("quick", False),
+                              tag="-".join(results.get("tries") or {}))  # fmt: skip
+        print(f"wrote {md} (from {js})")
+        return 0
     cfg = Config.for_run(args.persons, args.quick, args.postgres)
     cfg.plugins = args.plugins
     cfg.tries = experiments.parse(args.tries)
