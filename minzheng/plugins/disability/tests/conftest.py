@@ -1,0 +1,114 @@
+"""Fixtures: a fresh SQLite registry with 焦作's divisions and the disability plugin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+
+from minzheng.core.db import Base, create_engine, session_factory
+from minzheng.core.idnumber import Sex, make_id_number
+from minzheng.core.models import (
+    DisabilityCategory,
+    Household,
+    HukouType,
+    Membership,
+    Person,
+    Region,
+    Relation,
+)
+from minzheng.core.plugins import LoadedPlugins, load
+from minzheng.core.regions import demo_villages, jiaozuo
+
+TODAY = dt.date(2025, 6, 15)
+RURAL_VILLAGE = "410823101201"  # 武陟县 a town's first village
+RURAL_VILLAGE_2 = "410882101201"  # 沁阳市
+URBAN_COMMUNITY = "410802001001"  # 解放区 a street office's first community
+
+
+@pytest.fixture(scope="session")
+def plugins() -> LoadedPlugins:
+    return load(["disability"])
+
+
+class Registry:
+    """A throwaway database and helpers to fill it."""
+
+    def __init__(self, factory: Any, plugins: LoadedPlugins) -> None:
+        self.factory = factory
+        self.plugins = plugins
+        self._seq = itertools.count(1)
+
+    @asynccontextmanager
+    async def tx(self, today: dt.date = TODAY, **info: Any) -> AsyncIterator[Any]:
+        async with self.factory() as session:
+            session.info.update({"plugins": self.plugins.manager, "today": today, **info})
+            async with session.begin():
+                yield session
+
+    async def person(
+        self,
+        session: Any,
+        *,
+        region: str = RURAL_VILLAGE,
+        birth: dt.date = dt.date(1970, 5, 1),
+        category: DisabilityCategory | None = DisabilityCategory.PHYSICAL,
+        grade: int | None = 1,
+        household: Household | None = None,
+        name: str | None = None,
+        **extra: Any,
+    ) -> Person:
+        n = next(self._seq)
+        if household is None:
+            household = Household(
+                number=f"H{n:06d}",
+                hukou_type=HukouType.URBAN if region[6:9] < "100" else HukouType.RURAL,
+            )
+            household.place(region)
+            session.add(household)
+            await session.flush()
+            relation = Relation.HEAD
+        else:
+            relation = Relation.CHILD
+        person = Person(
+            id_number=make_id_number(region[:6], birth, 2 * n + 1),
+            name=name or f"测试{n}",
+            sex=Sex.MALE,
+            birth_date=birth,
+            disability_category=category,
+            disability_grade=grade,
+            **extra,
+        )
+        person.place(region)
+        session.add(person)
+        await session.flush()
+        session.add(
+            Membership(
+                household_id=household.id,
+                person_id=person.id,
+                relation=relation,
+                joined_on=dt.date(2000, 1, 1),
+            )
+        )
+        await session.flush()
+        return person
+
+
+@pytest.fixture
+async def registry(tmp_path: Path, plugins: LoadedPlugins) -> AsyncIterator[Registry]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+        rows = [d.row() for d in (*jiaozuo(), *demo_villages(2))]
+        await conn.execute(insert(Region), rows)
+    yield Registry(session_factory(engine), plugins)
+    await engine.dispose()
+
+
+Maker = Callable[..., Any]
