@@ -63,7 +63,9 @@ CURRENT_GRANT_STATUSES = (GrantStatus.ACTIVE, GrantStatus.SUSPENDED)
 
 
 def _household_of_person():  # type: ignore[no-untyped-def]
-    return select(Membership.household_id).where(Membership.person_id == Person.id)
+    return (
+        select(Membership.household_id).where(Membership.person_id == Person.id).correlate(Person)
+    )
 
 
 def _in_force(on: dt.date):  # type: ignore[no-untyped-def]

@@ -1073,11 +1073,10 @@ async def enrolment_changed(
                 )
             ).all()
         )
-    when = today(session)
     for grant in await current_grants(session, persons):
         if grant.subsidy is not Subsidy.LIVING:
             continue
-        held = await _programmes_from(session, grant.person_id, when)
+        held = await _programmes_held(session, grant.person_id)
         if not (held & low_income):
             await flag_for_review(session, grant, "lost 低保 status")
         if held & excluding:
@@ -1086,13 +1085,14 @@ async def enrolment_changed(
             )
 
 
-async def _programmes_from(session: AsyncSession, person_id: int, on: dt.date) -> frozenset[str]:
-    """Programmes paying to the person or household after the month of ``on``."""
+async def _programmes_held(session: AsyncSession, person_id: int) -> frozenset[str]:
+    """Programmes whose open (not yet ended) enrolment pays the person or household:
+    what they hold now and will go on holding."""
     household = select(Membership.household_id).where(Membership.person_id == person_id)
     stmt = select(Enrolment.programme).where(
         (Enrolment.person_id == person_id) | Enrolment.household_id.in_(household),
         Enrolment.status.in_(PAYABLE),
-        (Enrolment.end_on.is_(None)) | (Enrolment.end_on > rules.month_end(on)),
+        Enrolment.end_on.is_(None),
     )
     return frozenset((await session.scalars(stmt)).all())
 
