@@ -50,9 +50,7 @@ class DivisionCode:
             raise InvalidRegionCode(f"not a division code: {code!r}")
         # strip zero padding level by level: 410800000000 → 4108
         for length in (12, 9, 6, 4):
-            if len(code) >= length and code[_cut(length) : length] == "0" * (
-                length - _cut(length)
-            ):
+            if len(code) >= length and code[_cut(length) : length] == "0" * (length - _cut(length)):
                 code = code[: _cut(length)]
         return cls(code)
 

@@ -73,7 +73,11 @@ class EnrolmentChanged:
 
 
 DomainEvent = (
-    PersonRegistered | PersonChanged | PersonDied | HouseholdIncomeRecorded | MemberMoved
+    PersonRegistered
+    | PersonChanged
+    | PersonDied
+    | HouseholdIncomeRecorded
+    | MemberMoved
     | EnrolmentChanged
 )
 
@@ -105,7 +109,7 @@ async def publish(session: AsyncSession, event: DomainEvent) -> None:
             result = impl.function(event=event, session=session)
             if inspect.isawaitable(result):
                 await result
-        except Exception as exc:  # noqa: BLE001 - re-raised with the plugin named
+        except Exception as exc:
             from minzheng.core.errors import DomainError
 
             if isinstance(exc, DomainError):

@@ -34,8 +34,14 @@ from minzheng.core.scope import RegionScoped
 
 
 def _enum(e: type[enum.Enum], name: str) -> Enum:
-    return Enum(e, name=name, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda x: [m.value for m in x])
+    return Enum(
+        e,
+        name=name,
+        native_enum=False,
+        length=32,
+        validate_strings=True,
+        values_callable=lambda x: [m.value for m in x],
+    )
 
 
 def utcnow() -> dt.datetime:
@@ -154,10 +160,7 @@ class Household(RegionScoped, Base):
     number: Mapped[str] = mapped_column(String(32), unique=True, comment="户编号")
     address: Mapped[str | None] = mapped_column(String(200))
     hukou_type: Mapped[HukouType] = mapped_column(_enum(HukouType, "hukou_type"))
-    head_person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("person.id", use_alter=True, name="fk_household_head_person_id_person"),
-        nullable=True,
-    )
+    head_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
@@ -211,8 +214,9 @@ class Person(RegionScoped, Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        CheckConstraint("disability_grade IS NULL OR disability_grade BETWEEN 1 AND 4",
-                        name="disability_grade"),
+        CheckConstraint(
+            "disability_grade IS NULL OR disability_grade BETWEEN 1 AND 4", name="disability_grade"
+        ),
         Index("ix_person_region_id", "region_code", "id"),
     )
 
@@ -327,8 +331,9 @@ class PayrollLine(RegionScoped, Base):
     __tablename__ = "payroll_line"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    payroll_id: Mapped[int] = mapped_column(ForeignKey("payroll.id", ondelete="CASCADE"),
-                                            index=True)
+    payroll_id: Mapped[int] = mapped_column(
+        ForeignKey("payroll.id", ondelete="CASCADE"), index=True
+    )
     enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"))
@@ -344,8 +349,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     principal: Mapped[str] = mapped_column(String(128))
     operation: Mapped[str] = mapped_column(String(128), comment="GraphQL operation or command")
@@ -368,13 +372,32 @@ class IdempotencyRecord(Base):
     operation: Mapped[str] = mapped_column(String(128))
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
-                                                    server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 __all__ = [
-    "PAYABLE", "AssetKind", "AuditEntry", "DisabilityCategory", "Enrolment", "EnrolmentStatus",
-    "Household", "HouseholdAsset", "HouseholdIncome", "HukouType", "IdempotencyRecord",
-    "IncomeSource", "LabourCapacity", "Membership", "Payroll", "PayrollLine", "PayrollLineKind",
-    "PayrollStatus", "Person", "Region", "Relation", "Whereabouts",
+    "PAYABLE",
+    "AssetKind",
+    "AuditEntry",
+    "DisabilityCategory",
+    "Enrolment",
+    "EnrolmentStatus",
+    "Household",
+    "HouseholdAsset",
+    "HouseholdIncome",
+    "HukouType",
+    "IdempotencyRecord",
+    "IncomeSource",
+    "LabourCapacity",
+    "Membership",
+    "Payroll",
+    "PayrollLine",
+    "PayrollLineKind",
+    "PayrollStatus",
+    "Person",
+    "Region",
+    "Relation",
+    "Whereabouts",
 ]

@@ -94,7 +94,7 @@ def discover() -> list[PluginInfo]:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             info = ep.load()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise PluginError(f"plugin {ep.name!r}: descriptor failed to import: {exc}") from exc
         if not isinstance(info, PluginInfo):
             raise PluginError(f"plugin {ep.name!r}: entry point is not a PluginInfo")
@@ -176,10 +176,9 @@ def load(
         info = status.info
         try:
             module = importlib.import_module(info.hooks)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise PluginError(
-                f"plugin {info.name!r}: failed to import {info.hooks}: "
-                f"{type(exc).__name__}: {exc}"
+                f"plugin {info.name!r}: failed to import {info.hooks}: {type(exc).__name__}: {exc}"
             ) from exc
         manager.register(module, name=info.name)
         enabled.append(info)

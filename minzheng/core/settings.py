@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 
 class Settings(BaseSettings):
@@ -30,6 +29,8 @@ class Settings(BaseSettings):
     #: Demo mode: open access on localhost, loudly announced.
     demo: bool = False
     log_level: str = "INFO"
+    #: HS256 secret for bearer tokens (development and small deployments)
+    jwt_secret: str | None = None
 
     @field_validator("plugins", mode="before")
     @classmethod

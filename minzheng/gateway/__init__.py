@@ -1,0 +1,1 @@
+"""The Starlette application, its middleware and the ``minzheng`` command."""

@@ -1,0 +1,164 @@
+"""The ``minzheng`` command: serve, migrate, seed, plugins, schema."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from minzheng.core.plugins import LoadedPlugins, PluginError, discover, load, resolve
+from minzheng.core.settings import Settings, get_settings
+
+
+def _fail(message: str) -> None:
+    click.echo(f"minzheng: {message}", err=True)
+    sys.exit(2)
+
+
+def plugin_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a plugin failure into one clear line and exit status 2."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PluginError as exc:
+            _fail(str(exc))
+
+    return wrapper
+
+
+def _load(settings: Settings) -> LoadedPlugins:
+    return load(settings.plugins)
+
+
+@click.group(help="minzheng-graph: the civil-affairs registry and its plugins.")
+@click.version_option(package_name="minzheng-graph")
+def main() -> None:
+    pass
+
+
+@main.command(help="Serve the GraphQL gateway with uvicorn.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@plugin_errors
+def serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from minzheng.gateway import logs
+    from minzheng.gateway.app import create_app
+
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    create_app(settings)  # fail fast, before any worker starts, on a plugin problem
+    if settings.demo:
+        click.echo(
+            "*** DEMO SERVER: open access without credentials, demo data only. "
+            "Never expose it beyond this machine. ***",
+            err=True,
+        )
+    uvicorn.run(
+        "minzheng.gateway.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=False,
+    )
+
+
+@main.command(help="Upgrade the database: the core tree and every enabled plugin's branch.")
+@click.option("--check", is_flag=True, help="Only check; exit 1 when the database is behind.")
+@plugin_errors
+def migrate(check: bool) -> None:
+    from minzheng.core import migrate as m
+
+    settings = get_settings()
+    plugins = _load(settings)
+    if check:
+        behind = m.check(settings.database_url, plugins)
+        if behind:
+            click.echo(f"database is behind for: {', '.join(behind)}", err=True)
+            sys.exit(1)
+        click.echo("database is up to date")
+        return
+    m.upgrade(settings.database_url, plugins)
+    click.echo(f"migrated: {', '.join(m.branches(plugins))}")
+
+
+@main.command(help="Seed deterministic demo data (same seed, same data).")
+@click.option("--demo", is_flag=True, required=True, help="Generate demo data.")
+@click.option("--households", default=2000, show_default=True, type=click.IntRange(1))
+@click.option("--seed", "seed_value", default=20211, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when households already exist.")
+@plugin_errors
+def seed(demo: bool, households: int, seed_value: int, if_empty: bool) -> None:
+    from minzheng.core.demo import seed_demo
+
+    settings = get_settings()
+    plugins = _load(settings)
+    with click.progressbar(
+        length=households, label="households", file=sys.stderr, show_pos=True
+    ) as bar:
+        done = asyncio.run(
+            seed_demo(
+                settings.database_url,
+                plugins,
+                households=households,
+                seed=seed_value,
+                if_empty=if_empty,
+                progress=bar.update,
+                today=dt.date.today(),
+                rng=random.Random(seed_value),
+            )
+        )
+    click.echo(
+        "database already has households; nothing seeded"
+        if done is None
+        else f"seeded {done} households"
+    )
+
+
+@main.command(help="List installed plugins and whether they are enabled.")
+def plugins() -> None:
+    settings = get_settings()
+    try:
+        installed = discover()
+        statuses = resolve(installed, settings.plugins)
+    except PluginError as exc:
+        _fail(str(exc))
+        return
+    for st in sorted(statuses, key=lambda s: s.info.name):
+        state = "enabled" if st.enabled else f"disabled ({st.reason})"
+        requires = f"  requires: {', '.join(st.info.requires)}" if st.info.requires else ""
+        click.echo(f"{st.info.name:20} {st.info.title:10} {st.info.version:8} {state}{requires}")
+
+
+@main.command(help="Print the SDL of the graph the current settings compose.")
+@plugin_errors
+def schema() -> None:
+    from minzheng.schema.builder import build_schema
+
+    click.echo(str(build_schema(_load(get_settings()))).rstrip() + "\n", nl=False)
+
+
+def _register_plugin_commands() -> None:
+    try:
+        plugins = load(get_settings().plugins)
+    except PluginError:
+        return  # reported by whichever command runs
+    plugins.hook.register_commands(cli=main)
+
+
+_register_plugin_commands()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Schema extensions every request passes through (passed as classes or factories,
+never shared instances)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from minzheng.core.models import AuditEntry
+from minzheng.schema.context import current
+
+log = logging.getLogger("minzheng.graphql")
+
+
+class RequestLifecycle(SchemaExtension):
+    """Binds the context to the request, audits unmasked personal-data reads and
+    closes the request's session when the operation ends."""
+
+    def on_operation(self) -> Iterator[None]:
+        ctx = self.execution_context.context
+        token = current.set(ctx)
+        try:
+            yield
+        finally:
+            current.reset(token)
+
+    async def on_execute(self) -> Any:  # type: ignore[override]
+        ctx = self.execution_context.context
+        ctx.operation_name = self.execution_context.operation_name
+        ctx.db._info["operation"] = ctx.operation_name or "anonymous"
+        try:
+            yield
+        finally:
+            await ctx.db.close()
+            if ctx.pii_reads:
+                await _audit_pii(ctx)
+
+
+async def _audit_pii(ctx: Any) -> None:
+    reads = sorted(ctx.pii_reads)
+    by_type: dict[str, list[str]] = {}
+    for type_name, ident in reads:
+        by_type.setdefault(type_name, []).append(ident)
+    async with ctx.db.factory() as session, session.begin():
+        for type_name, idents in by_type.items():
+            session.add(
+                AuditEntry(
+                    principal=ctx.principal.subject,
+                    operation=ctx.operation_name or "anonymous",
+                    action="pii.read",
+                    entity_type=type_name,
+                    entity_id=idents[0] if len(idents) == 1 else None,
+                    region_code=None,
+                    after={"ids": idents},
+                    request_id=ctx.request_id,
+                )
+            )
+
+
+class MaskUnexpected(SchemaExtension):
+    """Unexpected exceptions become "Unexpected error" with the request id; the
+    exception is logged with the same id.  GraphQL errors (validation, limits,
+    permissions) pass through."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if not result or not result.errors:
+            return
+        ctx = self.execution_context.context
+        metrics = ctx.extra.get("metrics") if ctx is not None else None
+        masked = []
+        for error in result.errors:
+            original = error.original_error
+            if original is not None and not isinstance(original, GraphQLError):
+                rid = ctx.request_id if ctx is not None else "?"
+                log.error(
+                    "unexpected error in %s",
+                    error.path,
+                    exc_info=original,
+                    extra={"request_id": rid},
+                )
+                error = GraphQLError(
+                    f"Unexpected error (request id {rid})",
+                    nodes=error.nodes,
+                    source=error.source,
+                    positions=error.positions,
+                    path=error.path,
+                    extensions={"code": "INTERNAL", "requestId": rid},
+                )
+            if metrics is not None:
+                code = (error.extensions or {}).get("code") or "GRAPHQL"
+                metrics.graphql_errors.labels(code=str(code)).inc()
+            masked.append(error)
+        result.errors = masked

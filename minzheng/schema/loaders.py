@@ -1,0 +1,89 @@
+"""Dataloaders, one set per request: every relation is fetched in one batch."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from strawberry.dataloader import DataLoader
+
+from minzheng.core.models import (
+    Enrolment,
+    Household,
+    HouseholdIncome,
+    Membership,
+    Person,
+    Region,
+)
+
+
+def by_key(db: Any, model: Any, column: Any = None, *, order: Any = None) -> DataLoader:
+    """One row (or None) per key: ``SELECT … WHERE column IN (keys)``."""
+    column = column if column is not None else model.id
+
+    async def load(keys: Sequence[Any]) -> list[Any]:
+        rows = await db.scalars(select(model).where(column.in_(keys)))
+        found = {getattr(r, column.key): r for r in rows}
+        return [found.get(k) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def many_by_key(
+    db: Any, model: Any, column: Any, *, order: Any = None, where: Any = None
+) -> DataLoader:
+    """A list of rows per key: ``SELECT … WHERE column IN (keys) ORDER BY …``."""
+
+    async def load(keys: Sequence[Any]) -> list[list[Any]]:
+        stmt = select(model).where(column.in_(keys))
+        if where is not None:
+            stmt = stmt.where(where)
+        rows = await db.scalars(stmt.order_by(order if order is not None else model.id))
+        grouped: dict[Any, list[Any]] = defaultdict(list)
+        for r in rows:
+            grouped[getattr(r, column.key)].append(r)
+        return [grouped.get(k, []) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def core_loaders(db: Any) -> dict[str, DataLoader]:
+    async def members(keys: Sequence[int]) -> list[list[tuple[Membership, Person]]]:
+        rows = await db.rows(
+            select(Membership, Person)
+            .join(Person, Person.id == Membership.person_id)
+            .where(Membership.household_id.in_(keys))
+            .order_by(Membership.id)
+        )
+        grouped: dict[int, list[tuple[Membership, Person]]] = defaultdict(list)
+        for m, p in rows:
+            grouped[m.household_id].append((m, p))
+        return [grouped.get(k, []) for k in keys]
+
+    async def child_regions(keys: Sequence[str]) -> list[list[Region]]:
+        rows = await db.scalars(
+            select(Region).where(Region.parent_code.in_(keys)).order_by(Region.code)
+        )
+        grouped: dict[str, list[Region]] = defaultdict(list)
+        for r in rows:
+            grouped[r.parent_code].append(r)
+        return [grouped.get(k, []) for k in keys]
+
+    return {
+        "person_by_id": by_key(db, Person),
+        "household_by_id": by_key(db, Household),
+        "region_by_code": by_key(db, Region, Region.code),
+        "regions_by_parent": DataLoader(load_fn=child_regions),
+        "members_by_household": DataLoader(load_fn=members),
+        "membership_by_person": by_key(db, Membership, Membership.person_id),
+        "incomes_by_household": many_by_key(
+            db,
+            HouseholdIncome,
+            HouseholdIncome.household_id,
+            order=HouseholdIncome.period_start.desc(),
+        ),
+        "enrolments_by_person": many_by_key(db, Enrolment, Enrolment.person_id),
+        "enrolments_by_household": many_by_key(db, Enrolment, Enrolment.household_id),
+    }

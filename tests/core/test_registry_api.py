@@ -1,0 +1,261 @@
+"""The registry over HTTP: queries, mutations, typed errors, nothing half-written."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from factories import REGISTER, VILLAGES, member, register
+from sqlalchemy import func, select
+
+from minzheng.core.models import AuditEntry, Household, Membership, Person
+
+
+async def count(api, model) -> int:
+    async with api.engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(model)))
+
+
+async def test_register_household_derives_sex_and_birth(api):
+    household = await register(api)
+    assert household["number"].startswith(VILLAGES["wuzhi_a"])
+    assert [m["relation"] for m in household["members"]] == ["HEAD", "SPOUSE", "CHILD"]
+    data = await api.gql(
+        """query($id: ID!) { household(id: $id) { members { person {
+        name sex birthDate age region { name level } household { number } } } } }""",
+        {"id": household["id"]},
+    )
+    people = [m["person"] for m in data["household"]["members"]]
+    assert people[0]["sex"] == "MALE" and people[1]["sex"] == "FEMALE"
+    assert people[0]["birthDate"] == "1980-05-17"
+    assert people[2]["region"]["level"] == "VILLAGE"
+    assert people[2]["household"]["number"] == household["number"]
+
+
+async def test_invalid_id_number_is_a_typed_error_and_writes_nothing(api):
+    bad = member("王五", idNumber="410823198005170010")  # wrong check character
+    before = (await count(api, Person), await count(api, Household), await count(api, AuditEntry))
+    data = await api.gql(
+        REGISTER,
+        {
+            "input": {
+                "regionCode": VILLAGES["wuzhi_a"],
+                "members": [member("赵六"), {**bad, "relation": "SPOUSE"}],
+            }
+        },
+    )
+    errors = data["registerHousehold"]["errors"]
+    assert data["registerHousehold"]["household"] is None
+    assert errors == [
+        {
+            "__typename": "ValidationError",
+            "code": "id_number.checksum",
+            "message": "ID number's check character is wrong",
+            "field": "input.members.1.idNumber",
+        }
+    ]
+    after = (await count(api, Person), await count(api, Household), await count(api, AuditEntry))
+    assert after == before
+
+
+async def test_unknown_region_is_refused(api):
+    data = await api.gql(
+        REGISTER, {"input": {"regionCode": "410823999999", "members": [member("钱七")]}}
+    )
+    assert data["registerHousehold"]["errors"][0]["code"] == "region.unknown"
+    assert await count(api, Household) == 0
+
+
+async def test_duplicate_id_number_is_refused(api):
+    first = member("孙八")
+    await register(api, members=[first])
+    data = await api.gql(
+        REGISTER,
+        {"input": {"regionCode": VILLAGES["wen"], "members": [{**first, "name": "孙八二"}]}},
+    )
+    assert data["registerHousehold"]["errors"][0]["code"] == "id_number.duplicate"
+    assert await count(api, Household) == 1
+
+
+async def test_stale_version_is_a_conflict(api):
+    household = await register(api)
+    pid = household["members"][0]["person"]["id"]
+    q = """mutation($i: UpdatePersonInput!) { updatePerson(input: $i) {
+        person { name version } errors { __typename code ... on ConflictError { currentVersion } } } }"""
+    ok = await api.gql(q, {"i": {"id": pid, "version": 1, "name": "张三丰"}})
+    assert ok["updatePerson"]["person"] == {"name": "张三丰", "version": 2}
+    stale = await api.gql(q, {"i": {"id": pid, "version": 1, "name": "张三"}})
+    assert stale["updatePerson"]["errors"] == [
+        {"__typename": "ConflictError", "code": "conflict", "currentVersion": 2}
+    ]
+    again = await api.gql("query($id: ID!) { person(id: $id) { name } }", {"id": pid})
+    assert again["person"]["name"] == "张三丰"
+
+
+async def test_move_remove_death_and_income(api):
+    a = await register(api)
+    b = await register(api, village=VILLAGES["wen"], members=[member("周九", county="410825")])
+    child = a["members"][2]["person"]["id"]
+    moved = await api.gql(
+        """mutation($i: MoveMemberInput!) { moveMember(input: $i) {
+        person { household { number } region { code } } errors { code } } }""",
+        {"i": {"personId": child, "toHouseholdId": b["id"], "relation": "GRANDCHILD"}},
+    )
+    assert moved["moveMember"]["person"]["household"]["number"] == b["number"]
+    assert moved["moveMember"]["person"]["region"]["code"] == VILLAGES["wen"]
+    spouse = a["members"][1]["person"]["id"]
+    removed = await api.gql(
+        """mutation($i: RemoveMemberInput!) { removeMember(input: $i) {
+        person { household { number } } errors { code } } }""",
+        {"i": {"personId": spouse, "reason": "迁出"}},
+    )
+    assert removed["removeMember"]["person"]["household"] is None
+    head = a["members"][0]["person"]["id"]
+    refused = await api.gql(
+        """mutation($i: RemoveMemberInput!) { removeMember(input: $i) {
+        errors { code } } }""",
+        {"i": {"personId": head, "reason": "x"}},
+    )
+    assert refused["removeMember"]["errors"] == [{"code": "members.is_head"}]
+    died = await api.gql(
+        """mutation($i: RecordDeathInput!) { recordDeath(input: $i) {
+        person { alive diedOn } errors { code } } }""",
+        {"i": {"personId": head, "diedOn": "2026-01-05"}},
+    )
+    assert died["recordDeath"]["person"] == {"alive": False, "diedOn": "2026-01-05"}
+    income_q = """mutation($i: RecordHouseholdIncomeInput!) { recordHouseholdIncome(input: $i) {
+        household { incomes { amountFen employmentCostFen source } } errors { code } } }"""
+    inc = await api.gql(
+        income_q,
+        {
+            "i": {
+                "householdId": a["id"],
+                "source": "WAGES",
+                "periodStart": "2026-01-01",
+                "periodEnd": "2026-01-31",
+                "amountFen": 150000,
+                "employmentCostFen": 20000,
+            }
+        },
+    )
+    assert inc["recordHouseholdIncome"]["household"]["incomes"] == [
+        {"amountFen": 150000, "employmentCostFen": 20000, "source": "WAGES"}
+    ]
+    negative = await api.gql(
+        income_q,
+        {
+            "i": {
+                "householdId": a["id"],
+                "source": "WAGES",
+                "periodStart": "2026-02-01",
+                "periodEnd": "2026-02-28",
+                "amountFen": -1,
+            }
+        },
+    )
+    assert negative["recordHouseholdIncome"]["errors"] == [{"code": "amount.negative"}]
+    assert (
+        len(
+            (
+                await api.gql(
+                    "query($id: ID!) { household(id: $id) { incomes { amountFen } } }",
+                    {"id": a["id"]},
+                )
+            )["household"]["incomes"]
+        )
+        == 1
+    )
+
+
+async def test_idempotency_key_replays_the_first_answer(api):
+    variables = {
+        "input": {
+            "regionCode": VILLAGES["jiefang"],
+            "members": [member("吴十", county="410802")],
+            "idempotencyKey": "abc-1",
+        }
+    }
+    one = await api.gql(REGISTER, variables)
+    two = await api.gql(REGISTER, variables)
+    assert one == two and one["registerHousehold"]["household"]["id"]
+    assert await count(api, Household) == 1
+    other = {"input": {**variables["input"], "members": [member("郑十一", county="410802")]}}
+    reused = await api.gql(REGISTER, other)
+    assert reused["registerHousehold"]["errors"][0]["code"] == "idempotency_key_reused"
+
+
+async def test_person_by_id_number_and_pagination(api):
+    households = [await register(api, members=[member(f"户主{i}")]) for i in range(5)]
+    idn = households[3]["members"][0]["person"]["idNumber"]
+    found = await api.gql(
+        "query($n: String!) { personByIdNumber(idNumber: $n) { name } }", {"n": idn}
+    )
+    assert found["personByIdNumber"]["name"] == "户主3"
+    bad = await api.gql('{ personByIdNumber(idNumber: "123") { name } }', expect_errors=True)
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_ID_NUMBER"
+    seen, after = [], None
+    while True:
+        page = (
+            await api.gql(
+                """query($a: String) { persons(first: 2, after: $a) {
+            edges { node { name } } pageInfo { hasNextPage endCursor } totalCount } }""",
+                {"a": after},
+            )
+        )["persons"]
+        seen += [e["node"]["name"] for e in page["edges"]]
+        assert page["totalCount"] == 5
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == [f"户主{i}" for i in range(5)]
+    too_big = await api.gql("{ persons(first: 101) { edges { cursor } } }", expect_errors=True)
+    assert too_big["errors"][0]["extensions"]["code"] == "PAGE_SIZE_EXCEEDED"
+
+
+async def test_several_root_fields_at_once(api):
+    h = await register(api)
+    data = await api.gql(
+        """query($h: ID!, $p: ID!) {
+        a: person(id: $p) { name household { number } }
+        b: household(id: $h) { members { person { name } } }
+        c: regionStatistics(code: "410823") { population households bySex { sex count }
+                                               byAgeBand { band count } }
+        d: regions(parentCode: "410800") { code name }
+        e: persons(first: 5) { edges { node { name } } } }""",
+        {"h": h["id"], "p": h["members"][0]["person"]["id"]},
+    )
+    assert data["a"]["household"]["number"] == h["number"]
+    assert data["c"]["population"] == 3 and data["c"]["households"] == 1
+    assert {b["band"]: b["count"] for b in data["c"]["byAgeBand"]}["0-15"] == 1
+    assert len(data["d"]) == 11
+
+
+async def test_audit_log_has_before_and_after(api):
+    h = await register(api)
+    pid = h["members"][0]["person"]["id"]
+    await api.gql(
+        """mutation($i: UpdatePersonInput!) { updatePerson(input: $i) { errors { code } } }""",
+        {"i": {"id": pid, "version": 1, "phone": "13800000000"}},
+    )
+    async with api.engine.connect() as conn:
+        rows = (
+            await conn.execute(select(AuditEntry).where(AuditEntry.action == "person.update"))
+        ).all()
+    assert len(rows) == 1
+    assert rows[0].before["phone"] is None and rows[0].after["phone"] == "13800000000"
+    assert rows[0].principal == "admin@410800"
+
+
+async def test_membership_rows_follow_the_household(api):
+    await register(api)
+    assert await count(api, Membership) == 3
+
+
+async def test_death_date_in_the_future_is_refused(api):
+    h = await register(api)
+    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    data = await api.gql(
+        """mutation($i: RecordDeathInput!) { recordDeath(input: $i) {
+        person { alive } errors { code ... on ValidationError { field } } } }""",
+        {"i": {"personId": h["members"][0]["person"]["id"], "diedOn": future}},
+    )
+    assert data["recordDeath"]["errors"] == [{"code": "date.future", "field": "input.diedOn"}]
