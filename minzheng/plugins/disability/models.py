@@ -92,13 +92,25 @@ class DisabilityStandard(Base):
     __table_args__ = (
         CheckConstraint("monthly_amount_fen >= 0", name="amount_nonnegative"),
         CheckConstraint("grade IS NULL OR grade BETWEEN 1 AND 4", name="grade"),
+        # one row per division, subsidy, grade (or all grades) and date
         Index(
-            "uq_disability_standard_row",
+            "uq_disability_standard_all_grades",
             "region_code",
             "subsidy",
-            text("coalesce(grade, 0)"),
             "effective_from",
             unique=True,
+            sqlite_where=text("grade IS NULL"),
+            postgresql_where=text("grade IS NULL"),
+        ),
+        Index(
+            "uq_disability_standard_graded",
+            "region_code",
+            "subsidy",
+            "grade",
+            "effective_from",
+            unique=True,
+            sqlite_where=text("grade IS NOT NULL"),
+            postgresql_where=text("grade IS NOT NULL"),
         ),
     )
 
@@ -126,13 +138,6 @@ class DisabilityApplication(RegionScoped, Base):
     note: Mapped[str | None] = mapped_column(Text)
     #: the eligibility verdict at the decision (conditions with their verdicts)
     verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    grant_id: Mapped[int | None] = mapped_column(
-        ForeignKey(
-            "disability_grant.id",
-            use_alter=True,
-            name="fk_disability_application_grant_id_disability_grant",
-        )
-    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(

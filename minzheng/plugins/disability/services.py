@@ -351,7 +351,7 @@ async def approve_application(
     session.add(grant)
     await session.flush()
     before = app.state
-    app.state, app.decided_on, app.grant_id = target, when, grant.id
+    app.state, app.decided_on = target, when
     app.verdict = _verdict_json(verdict)
     await session.flush()
     await _sync(session, grant, EnrolmentStatus.ACTIVE, start)
