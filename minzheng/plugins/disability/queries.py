@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     Select,
@@ -76,40 +77,73 @@ def _in_force(on: dt.date):  # type: ignore[no-untyped-def]
     )
 
 
+def programme_statements(person_ids: list[int], on: dt.date) -> tuple[Select[Any], Select[Any]]:
+    """(person id, programme code) paying on ``on``: to the persons themselves, and
+    to their households."""
+    own = select(Enrolment.person_id, Enrolment.programme).where(
+        Enrolment.person_id.in_(person_ids), _in_force(on)
+    )
+    household = (
+        select(Membership.person_id, Enrolment.programme)
+        .join(Enrolment, Enrolment.household_id == Membership.household_id)
+        .where(Membership.person_id.in_(person_ids), _in_force(on))
+    )
+    return own, household
+
+
 async def programmes_on(session: AsyncSession, person_id: int, on: dt.date) -> frozenset[str]:
     """Codes of the programmes paying, on ``on``, to the person or their household."""
-    household = select(Membership.household_id).where(Membership.person_id == person_id)
-    stmt = (
-        select(Enrolment.programme)
-        .where(
-            or_(Enrolment.person_id == person_id, Enrolment.household_id.in_(household)),
-            _in_force(on),
-        )
-        .distinct()
-    )
-    return frozenset((await session.scalars(stmt)).all())
+    found: set[str] = set()
+    for stmt in programme_statements([person_id], on):
+        found.update(p for _, p in (await session.execute(stmt)).all())
+    return frozenset(found)
 
 
-async def residence_kind(session: AsyncSession, person: Person) -> HukouType | None:
-    """Urban or rural kind of where the person lives (residence, else hukou region)."""
+def kind_codes(person: Person) -> set[str]:
+    """Region rows that tell whether the person lives in a rural or urban area."""
+    code = person.residence_region_code or person.region_code
+    if not code:
+        return set()
+    full = parse(code).full
+    return {full, full[:9] + "000"}
+
+
+def kind_of(person: Person, kinds: dict[str, Any]) -> HukouType | None:
+    """Urban or rural kind of where the person lives (residence, else hukou region),
+    from the ``urban_rural`` of the village row, else of its township, else from the
+    township code (street offices are urban)."""
     code = person.residence_region_code or person.region_code
     if not code:
         return None
     full = parse(code).full
-    township = full[:9] + "000"
-    rows = (
-        await session.execute(
-            select(Region.code, Region.urban_rural).where(Region.code.in_({full, township}))
-        )
-    ).all()
-    kinds = {c: k for c, k in rows if k is not None}
-    if full in kinds:
-        return HukouType(kinds[full])
-    if township in kinds:
-        return HukouType(kinds[township])
+    for candidate in (full, full[:9] + "000"):
+        if kinds.get(candidate) is not None:
+            return HukouType(kinds[candidate])
     if full[6:9] != "000":
         return HukouType(township_kind(full[:9]))
     return None
+
+
+async def residence_kind(session: AsyncSession, person: Person) -> HukouType | None:
+    codes = kind_codes(person)
+    rows = (
+        await session.execute(select(Region.code, Region.urban_rural).where(Region.code.in_(codes)))
+    ).all()
+    return kind_of(person, dict(rows))
+
+
+def facts_from(
+    person: Person, programmes: frozenset[str], kind: HukouType | None
+) -> rules.PersonFacts:
+    return rules.PersonFacts(
+        birth_date=person.birth_date,
+        certificate=certificate_of(person),
+        hukou_region_code=person.region_code,
+        residence_urban_rural=kind,
+        whereabouts=person.whereabouts,
+        died_on=person.died_on,
+        programmes=programmes,
+    )
 
 
 def certificate_of(person: Person) -> rules.Certificate | None:
@@ -121,14 +155,8 @@ def certificate_of(person: Person) -> rules.Certificate | None:
 
 
 async def person_facts(session: AsyncSession, person: Person, on: dt.date) -> rules.PersonFacts:
-    return rules.PersonFacts(
-        birth_date=person.birth_date,
-        certificate=certificate_of(person),
-        hukou_region_code=person.region_code,
-        residence_urban_rural=await residence_kind(session, person),
-        whereabouts=person.whereabouts,
-        died_on=person.died_on,
-        programmes=await programmes_on(session, person.id, on),
+    return facts_from(
+        person, await programmes_on(session, person.id, on), await residence_kind(session, person)
     )
 
 

@@ -22,12 +22,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from minzheng.core import audit
 from minzheng.core.divisions import InvalidRegionCode, parse
 from minzheng.core.enrolments import current_enrolment, set_enrolment
 from minzheng.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from minzheng.core.models import (
     PAYABLE,
-    AuditEntry,
     DisabilityCategory,
     Enrolment,
     EnrolmentStatus,
@@ -92,18 +92,12 @@ def _audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        AuditEntry(
-            principal=actor(session),
-            operation=str(session.info.get("operation") or f"disability.{action}"),
-            action=action,
-            entity_type=type(entity).__name__,
-            entity_id=str(getattr(entity, "id", "") or ""),
-            region_code=getattr(entity, "region_code", None),
-            before=before,
-            after=after,
-            request_id=session.info.get("request_id"),
-        )
+    audit.record(
+        session,
+        action=f"disability.{action}",
+        entity=entity,
+        before=before,
+        after=audit.jsonable(after) if after is not None else None,
     )
 
 

@@ -207,7 +207,7 @@ async def test_transfer_without_gap_or_double_payment(registry) -> None:
         assert await paid(s, person.id, Subsidy.CARE, D(2025, 5, 1)) == (RURAL_VILLAGE, 8000)
         assert await paid(s, person.id, Subsidy.CARE, D(2025, 6, 1)) == (RURAL_VILLAGE, 8000)
         assert await paid(s, person.id, Subsidy.CARE, D(2025, 7, 1)) == (RURAL_VILLAGE_2, 9500)
-        assert "transfer" in await audit_actions(s)
+        assert "disability.transfer" in await audit_actions(s)
 
 
 async def test_transfer_of_suspended_grant_stays_suspended(registry) -> None:
