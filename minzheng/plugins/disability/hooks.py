@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from minzheng.core.hookspecs import Permission, Programme, hookimpl
+from minzheng.core.hookspecs import Permission, Programme, SchemaContribution, hookimpl
 from minzheng.plugins.disability.rules import PROGRAMME_CODES, SUBSIDY_TITLES, Subsidy
 
 if TYPE_CHECKING:
@@ -16,6 +16,20 @@ if TYPE_CHECKING:
 @hookimpl
 def register_models() -> None:
     from minzheng.plugins.disability import models  # noqa: F401
+
+
+@hookimpl
+def contribute_schema() -> SchemaContribution:
+    from minzheng.plugins.disability.schema import contribution
+
+    return contribution()
+
+
+@hookimpl
+def create_loaders(context: Any) -> dict[str, Any]:
+    from minzheng.plugins.disability.schema.loaders import create
+
+    return create(context)
 
 
 @hookimpl
@@ -39,34 +53,38 @@ def declare_permissions() -> list[Permission]:
     return [
         Permission(
             "disability:read",
-            "查看残疾人补贴与服务 read disability records",
-            ("caseworker", "officer", "admin"),
+            "查看残疾人补贴与服务 Read disability subsidies, verification and services",
+            ("caseworker", "approver", "integration"),
         ),
         Permission(
             "disability:apply",
-            "受理残疾人两项补贴申请 accept applications (township)",
-            ("caseworker", "officer", "admin"),
+            "乡镇受理 Submit, accept and withdraw applications (township)",
+            ("caseworker", "approver"),
         ),
         Permission(
             "disability:review",
-            "县残联审核 review applications (disabled persons' federation)",
-            ("officer", "admin"),
+            "县残联审核 Review applications (county disabled persons' federation)",
+            ("approver",),
         ),
         Permission(
             "disability:decide",
-            "县民政审批 decide applications and manage grants (civil affairs)",
-            ("officer", "admin"),
+            "县民政审批 Decide applications, manage grants and verification cycles",
+            ("approver",),
         ),
-        Permission("disability:standards", "设定补贴标准 set subsidy standards", ("admin",)),
+        Permission(
+            "disability:standards",
+            "补贴标准 Set subsidy standards (dynamic adjustment)",
+            ("approver",),
+        ),
         Permission(
             "disability:verify",
-            "生存验证 record and import verification results",
-            ("caseworker", "officer", "admin"),
+            "生存验证 Record and import survival-verification results",
+            ("caseworker", "approver", "integration"),
         ),
         Permission(
             "disability:services",
-            "照护服务与社区康复 care services and rehabilitation",
-            ("caseworker", "officer", "admin"),
+            "照护服务与社区康复 Care services and community rehabilitation",
+            ("caseworker", "approver"),
         ),
     ]
 
