@@ -20,8 +20,8 @@ test: $(STAMP) lint
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check minzheng tests bench
-	$(BIN)/ruff format --check minzheng tests bench
+	$(BIN)/ruff check minzheng tests $(wildcard bench)
+	$(BIN)/ruff format --check minzheng tests $(wildcard bench)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -160,6 +160,18 @@ class Spec:
         transaction; query the registry through ``session``.
         """
 
+    @hookspec
+    def run_daily(self, session: AsyncSession, today: Any) -> Any:
+        """Do the plugin's date-driven work for ``today`` (a :class:`datetime.date`).
+
+        ``minzheng daily`` calls it once a day (from cron or a timer), in one
+        transaction per plugin under the system principal: suspend grants whose
+        verification deadline passed, close phase-outs that reached their last
+        month, flag overdue reviews and visits.  It must be idempotent — running
+        twice for one day changes nothing the second time.  Return a short
+        summary (``{"suspended": 3}``) for the command's report, or None.
+        """
+
     # -------------------------------------------------------- domain events
 
     @hookspec

@@ -129,6 +129,29 @@ def resolve(
     return statuses
 
 
+def describe(
+    installed: Sequence[PluginInfo], wanted: Sequence[str] | Literal["all"]
+) -> list[PluginStatus]:
+    """Every installed plugin with whether it would run and, if not, why — never raises
+    (for ``minzheng plugins``).  Names in ``wanted`` that are not installed are listed too."""
+    by_name = {i.name: i for i in installed}
+    chosen = set(by_name) if wanted == "all" else set(wanted)
+    out = []
+    for info in installed:
+        if info.name not in chosen:
+            out.append(PluginStatus(info, False, "not listed in MINZHENG_PLUGINS"))
+            continue
+        missing = [d for d in info.requires if d not in chosen or d not in by_name]
+        if missing:
+            out.append(PluginStatus(info, False, f"requires {', '.join(missing)}, not enabled"))
+        else:
+            out.append(PluginStatus(info, True))
+    for name in sorted(chosen - set(by_name)):
+        ghost = PluginInfo(name=name, title="?", version="?", hooks="")
+        out.append(PluginStatus(ghost, False, "listed in MINZHENG_PLUGINS but not installed"))
+    return out
+
+
 def _topological(infos: Iterable[PluginInfo]) -> list[str]:
     infos = list(infos)
     names = {i.name for i in infos}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import random
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -12,7 +11,7 @@ from typing import Any
 
 import click
 
-from minzheng.core.plugins import LoadedPlugins, PluginError, discover, load, resolve
+from minzheng.core.plugins import LoadedPlugins, PluginError, describe, discover, load
 from minzheng.core.settings import Settings, get_settings
 
 
@@ -100,7 +99,7 @@ def migrate(check: bool) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when households already exist.")
 @plugin_errors
 def seed(demo: bool, households: int, seed_value: int, if_empty: bool) -> None:
-    from minzheng.core.demo import seed_demo
+    from minzheng.core.seeding import seed_demo
 
     settings = get_settings()
     plugins = _load(settings)
@@ -116,7 +115,6 @@ def seed(demo: bool, households: int, seed_value: int, if_empty: bool) -> None:
                 if_empty=if_empty,
                 progress=bar.update,
                 today=dt.date.today(),
-                rng=random.Random(seed_value),
             )
         )
     click.echo(
@@ -126,15 +124,38 @@ def seed(demo: bool, households: int, seed_value: int, if_empty: bool) -> None:
     )
 
 
+@main.command(help="Run every enabled plugin's daily tasks (suspensions, overdue reviews …).")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Run as of this date (default today).",
+)
+@plugin_errors
+def daily(on: dt.datetime | None) -> None:
+    from minzheng.core.daily import run_daily
+
+    settings = get_settings()
+    day = on.date() if on else dt.date.today()
+    report = asyncio.run(run_daily(settings.database_url, _load(settings), day))
+    for name, summary in report.items():
+        click.echo(f"{name}: {summary}")
+    if not report:
+        click.echo("no plugin has daily tasks")
+
+
 @main.command(help="List installed plugins and whether they are enabled.")
 def plugins() -> None:
     settings = get_settings()
     try:
         installed = discover()
-        statuses = resolve(installed, settings.plugins)
     except PluginError as exc:
         _fail(str(exc))
         return
+    statuses = describe(installed, settings.plugins)
+    if not statuses:
+        click.echo("no plugins installed")
     for st in sorted(statuses, key=lambda s: s.info.name):
         state = "enabled" if st.enabled else f"disabled ({st.reason})"
         requires = f"  requires: {', '.join(st.info.requires)}" if st.info.requires else ""

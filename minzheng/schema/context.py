@@ -96,13 +96,5 @@ class Context:
     pii_reads: set[tuple[str, str]] = field(default_factory=set)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def session_info(self) -> dict[str, Any]:
-        return {
-            "principal": self.principal,
-            "plugins": self.plugins.manager if self.plugins else None,
-            "request_id": self.request_id,
-        }
-
 
 current: contextvars.ContextVar[Context] = contextvars.ContextVar("minzheng_context")

@@ -37,7 +37,6 @@ from minzheng.schema.types import (
     PersonRef,
     RegionRef,
     RegionStatisticsRef,
-    age_on,
     ctx,
 )
 
@@ -648,4 +647,4 @@ contribution = SchemaContribution(
     query=RegistryQuery, mutation=RegistryMutation, subscription=RegistrySubscription
 )
 
-__all__ = ["age_on", "contribution"]
+__all__ = ["contribution"]

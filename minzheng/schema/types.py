@@ -4,13 +4,11 @@ plain attribute reads, relations go through the request's dataloaders."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from minzheng.core import models
-from minzheng.core.divisions import DivisionCode
 from minzheng.schema import ids
 from minzheng.schema.enums import (
     DisabilityCategory,
@@ -257,17 +255,6 @@ class RegionBase:
         return composed.RegionStatistics(code=self.code)  # type: ignore[no-any-return]
 
 
-@dataclass
-class StatsArea:
-    """The 12-digit bounds that a statistics query covers."""
-
-    prefix: str
-
-    @property
-    def bounds(self) -> tuple[str, str]:
-        return DivisionCode(self.prefix).bounds
-
-
 __all__ = [
     "DisabilityCertificate",
     "Enrolment",
@@ -281,6 +268,5 @@ __all__ = [
     "RegionBase",
     "RegionRef",
     "RegionStatisticsRef",
-    "StatsArea",
     "ctx",
 ]

@@ -201,3 +201,17 @@ def test_disabled_plugin_tables_not_in_metadata_of_fresh_core_db(tmp_path):
     migrate.upgrade(f"sqlite+aiosqlite:///{path}", load([], extra=[EXAMPLE]), [EXAMPLE])
     tables = set(sa_inspect(sync_engine(f"sqlite:///{path}")).get_table_names())
     assert "person" in tables and "example_note" not in tables
+
+
+def test_describe_lists_why_a_plugin_does_not_run():
+    from minzheng.core.plugins import describe
+
+    needy = PluginInfo(name="needy", title="依赖", version="0", hooks="x", requires=("example",))
+    statuses = {
+        s.info.name: (s.enabled, s.reason) for s in describe([EXAMPLE, needy], ["needy", "ghost"])
+    }
+    assert statuses == {
+        "example": (False, "not listed in MINZHENG_PLUGINS"),
+        "needy": (False, "requires example, not enabled"),
+        "ghost": (False, "listed in MINZHENG_PLUGINS but not installed"),
+    }

@@ -6,10 +6,10 @@ import asyncio
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import EXAMPLE, settings_for
 from factories import member, register
 from sqlalchemy import text
 
+from conftest import EXAMPLE, settings_for
 from minzheng.core import migrate
 from minzheng.core.db import Base, create_engine
 from minzheng.core.plugins import load
@@ -115,3 +115,25 @@ async def test_readyz_is_503_when_migrations_are_behind(tmp_path):
     assert (await api.http.get("/healthz")).json() == {"status": "ok"}
     await asyncio.sleep(0)
     await app.state.minzheng.engine.dispose()
+
+
+async def test_daily_tasks_run_per_plugin_and_are_idempotent(make_api, db_url):
+    import datetime as dt
+
+    from minzheng.core.daily import run_daily
+
+    api = make_api()
+    h = await register(api, members=[member("日")])
+    pid = h["members"][0]["person"]["id"]
+    await api.gql(
+        """mutation($i: AddExampleNoteInput!) { addExampleNote(input: $i) { errors { code } } }""",
+        {"i": {"personId": pid, "text": "old"}},
+    )
+    later = dt.date.today() + dt.timedelta(days=400)
+    plugins = load("all", extra=[EXAMPLE])
+    first = await run_daily(db_url, plugins, later)
+    assert first["example"] == {"archived": 1}
+    second = await run_daily(db_url, plugins, later)
+    assert second["example"] == {"archived": 0}
+    data = await api.gql("{ exampleNotes { text } }")
+    assert data["exampleNotes"] == [{"text": "[archived] old"}]

@@ -195,7 +195,7 @@ def test_cli_refuses_unknown_plugin_with_one_line(tmp_path):
 
 
 def test_cli_help_for_every_command():
-    for cmd in ("serve", "migrate", "seed", "plugins", "schema"):
+    for cmd in ("serve", "migrate", "seed", "plugins", "schema", "daily"):
         out = subprocess.run(
             [sys.executable, "-m", "minzheng.gateway.cli", cmd, "--help"],
             capture_output=True,

@@ -44,3 +44,19 @@ async def on_person_died(event: PersonDied, session: Any) -> None:
     person = await session.get(Person, event.person_id)
     note.place(person.region_code)
     session.add(note)
+
+
+@hookimpl
+async def run_daily(session: Any, today: Any) -> dict[str, int]:
+    """Mark notes older than a year as archived (idempotent)."""
+    from sqlalchemy import update
+
+    from example_plugin.models import ExampleNote
+
+    cutoff = today.replace(year=today.year - 1)
+    result = await session.execute(
+        update(ExampleNote)
+        .where(ExampleNote.written_on < cutoff, ExampleNote.text.not_like("[archived]%"))
+        .values(text="[archived] " + ExampleNote.text)
+    )
+    return {"archived": result.rowcount}

@@ -1,4 +1,4 @@
-"""Shared fixtures: real databases (a SQLite file; PostgreSQL when
+"""Shared fixtures for every test in the repository (core, plugins, e2e): real databases (a SQLite file; PostgreSQL when
 ``MINZHENG_TEST_POSTGRES_URL`` is set), the real app over HTTP, tokens, and a
 SQL statement counter."""
 
@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent / "tests"))
 
 import example_plugin
 
