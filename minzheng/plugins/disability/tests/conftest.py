@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import itertools
-import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
-from minzheng.core import migrate
 from minzheng.core.db import Base, create_engine, session_factory
 from minzheng.core.idnumber import Sex, make_id_number
 from minzheng.core.models import (
@@ -29,9 +25,6 @@ from minzheng.core.models import (
 )
 from minzheng.core.plugins import LoadedPlugins, discover, load
 from minzheng.core.regions import demo_villages, jiaozuo
-from minzheng.core.settings import Settings
-from minzheng.gateway.app import create_app
-from minzheng.gateway.auth import issue_token
 
 TODAY = dt.date(2025, 6, 15)
 RURAL_VILLAGE = "410823101201"  # 武陟县 a town's first village
@@ -119,14 +112,15 @@ async def registry(tmp_path: Path, plugins: LoadedPlugins) -> AsyncIterator[Regi
 
 
 # ------------------------------------------------------------------ over HTTP
+# The app, databases (SQLite; PostgreSQL when configured) and tokens come from the
+# repository's root conftest (``make_api``); here the plugin picks its configurations.
 
-SECRET = "disability-test-secret-0123456789abcdef"
 INSTALLED = {i.name for i in discover()}
 #: the configurations the plugin must work in: alone, and beside social assistance
 CONFIGURATIONS = [
-    pytest.param(("disability",), id="alone"),
+    pytest.param("disability", id="alone"),
     pytest.param(
-        ("disability", "social_assistance"),
+        "disability,social_assistance",
         id="with-social-assistance",
         marks=pytest.mark.skipif(
             "social_assistance" not in INSTALLED, reason="social_assistance is not installed"
@@ -135,100 +129,18 @@ CONFIGURATIONS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database migrated for every installed plugin, with generated villages."""
-    path = tmp_path_factory.mktemp("disability") / "template.db"
-    url = f"sqlite+aiosqlite:///{path}"
-    migrate.upgrade(url, load("all"))
-
-    async def villages() -> None:
-        engine = create_engine(url)
-        async with engine.begin() as conn:
-            await conn.execute(insert(Region), [v.row() for v in demo_villages()])
-        await engine.dispose()
-
-    migrate._outside_loop(lambda: asyncio.run(villages()))
-    return path
-
-
-class Api:
-    """The real app over HTTP with a bearer token; ``gql`` posts a GraphQL document."""
-
-    def __init__(self, app: Any, role: str = "admin", region: str = "410800") -> None:
-        self.app = app
-        token = issue_token(SECRET, subject=f"{role}@{region}", roles=[role], region=region)
-        self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://testserver",
-            headers={"authorization": f"Bearer {token}"},
-        )
-
-    def as_(self, role: str, region: str = "410800") -> Api:
-        return Api(self.app, role, region)
-
-    async def gql(
-        self, query: str, variables: dict[str, Any] | None = None, *, expect_errors: bool = False
-    ) -> dict[str, Any]:
-        resp = await self.http.post("/graphql", json={"query": query, "variables": variables or {}})
-        assert resp.status_code == 200, resp.text
-        body = resp.json()
-        if expect_errors:
-            return body
-        assert not body.get("errors"), body["errors"]
-        return body["data"]
-
-    @property
-    def sessions(self) -> Any:
-        return self.app.state.minzheng.sessions
-
-    @asynccontextmanager
-    async def db(self) -> AsyncIterator[Any]:
-        """A session on the app's database, outside any request (to set up or check)."""
-        async with self.sessions() as session:
-            session.info["plugins"] = self.app.state.minzheng.plugins.manager
-            async with session.begin():
-                yield session
-
-    @contextmanager
-    def count_statements(self) -> Iterator[list[str]]:
-        statements: list[str] = []
-        engine = self.app.state.minzheng.engine
-
-        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "SELECT 1")):
-                statements.append(statement)
-
-        event.listen(engine.sync_engine, "before_cursor_execute", before)
-        try:
-            yield statements
-        finally:
-            event.remove(engine.sync_engine, "before_cursor_execute", before)
-
-
 @pytest.fixture(params=CONFIGURATIONS)
-async def make_api(
-    request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path
-) -> AsyncIterator[Callable[..., Api]]:
-    path = tmp_path / "api.db"
-    shutil.copy(migrated_template, path)
-    apps: list[Any] = []
-
-    def factory(role: str = "admin", region: str = "410800") -> Api:
-        settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{path}",
-            jwt_secret=SECRET,
-            plugins=",".join(request.param),
-        )
-        app = create_app(settings)
-        apps.append(app)
-        return Api(app, role, region)
-
-    yield factory
-    for app in apps:
-        await app.state.minzheng.engine.dispose()
+async def api(request: pytest.FixtureRequest, make_api: Callable[..., Any]) -> Any:
+    """The real app with the plugin enabled (alone or beside social assistance), as an
+    administrator of the city; ``api.as_(role, region)`` for other principals."""
+    return make_api(plugins=request.param)
 
 
-@pytest.fixture
-async def api(make_api: Callable[..., Api]) -> Api:
-    return make_api()
+@asynccontextmanager
+async def app_db(api: Any) -> AsyncIterator[Any]:
+    """A session on the app's database outside any request (to set up or check)."""
+    state = api.app.state.minzheng
+    async with state.sessions() as session:
+        session.info["plugins"] = state.plugins.manager
+        async with session.begin():
+            yield session
