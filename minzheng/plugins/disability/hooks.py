@@ -90,6 +90,22 @@ def declare_permissions() -> list[Permission]:
 
 
 @hookimpl
+async def run_daily(session: AsyncSession, today: Any) -> dict[str, int]:
+    """Suspend grants whose holders were not verified by their cycle's deadline."""
+    from minzheng.plugins.disability import services
+
+    session.info.setdefault("today", today)
+    return await services.sweep_due_cycles(session, today)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from minzheng.plugins.disability.commands import disability
+
+    cli.add_command(disability)
+
+
+@hookimpl
 async def on_person_died(event: PersonDied, session: AsyncSession) -> None:
     from minzheng.plugins.disability import services
 

@@ -915,6 +915,30 @@ async def suspend_overdue(
     return list(overdue)
 
 
+async def sweep_due_cycles(session: AsyncSession, on: dt.date) -> dict[str, int]:
+    """The daily task: run the deadline sweep of every cycle whose deadline has passed
+    and that no later cycle of its division has replaced.  Idempotent."""
+    cycles = (
+        await session.scalars(
+            select(DisabilityVerificationCycle)
+            .where(DisabilityVerificationCycle.opens_on <= on)
+            .order_by(
+                DisabilityVerificationCycle.scope_prefix,
+                DisabilityVerificationCycle.opens_on.desc(),
+            )
+        )
+    ).all()
+    latest: dict[str, DisabilityVerificationCycle] = {}
+    for cycle in cycles:
+        latest.setdefault(cycle.scope_prefix, cycle)
+    suspended = swept = 0
+    for cycle in latest.values():
+        if cycle.deadline < on:
+            suspended += len(await suspend_overdue(session, cycle.id, on=on))
+            swept += 1
+    return {"cycles_swept": swept, "suspended": suspended}
+
+
 # -------------------------------------------------------- registry events
 
 
