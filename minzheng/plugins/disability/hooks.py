@@ -99,6 +99,13 @@ async def run_daily(session: AsyncSession, today: Any) -> dict[str, int]:
 
 
 @hookimpl
+async def seed_demo(session: AsyncSession, rng: Any, today: Any) -> None:
+    from minzheng.plugins.disability.demo import seed
+
+    await seed(session, rng, today)
+
+
+@hookimpl
 def register_commands(cli: Any) -> None:
     from minzheng.plugins.disability.commands import disability
 

@@ -77,7 +77,7 @@ class Registry:
         else:
             relation = Relation.CHILD
         person = Person(
-            id_number=make_id_number(region[:6], birth, 2 * n + 1),
+            id_number=make_id_number(region[:6], birth, (2 * n + 1) % 1000),
             name=name or f"测试{n}",
             sex=Sex.MALE,
             birth_date=birth,
