@@ -6,13 +6,11 @@ import datetime as dt
 import itertools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
 
-from minzheng.core.db import Base, create_engine, session_factory
+from minzheng.core.db import create_engine, session_factory
 from minzheng.core.idnumber import Sex, make_id_number
 from minzheng.core.models import (
     DisabilityCategory,
@@ -20,11 +18,9 @@ from minzheng.core.models import (
     HukouType,
     Membership,
     Person,
-    Region,
     Relation,
 )
 from minzheng.core.plugins import LoadedPlugins, discover, load
-from minzheng.core.regions import demo_villages, jiaozuo
 
 TODAY = dt.date(2025, 6, 15)
 RURAL_VILLAGE = "410823101201"  # 武陟县 a town's first village
@@ -101,12 +97,10 @@ class Registry:
 
 
 @pytest.fixture
-async def registry(tmp_path: Path, plugins: LoadedPlugins) -> AsyncIterator[Registry]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-        rows = [d.row() for d in (*jiaozuo(), *demo_villages(2))]
-        await conn.execute(insert(Region), rows)
+async def registry(db_url: str, plugins: LoadedPlugins) -> AsyncIterator[Registry]:
+    """A freshly migrated database (SQLite; PostgreSQL too when configured) from the
+    root conftest, with 焦作's divisions and generated villages."""
+    engine = create_engine(db_url)
     yield Registry(session_factory(engine), plugins)
     await engine.dispose()
 
