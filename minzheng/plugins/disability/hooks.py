@@ -10,7 +10,7 @@ from minzheng.plugins.disability.rules import PROGRAMME_CODES, SUBSIDY_TITLES, S
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from minzheng.core.events import EnrolmentChanged, PersonChanged, PersonDied
+    from minzheng.core.events import EnrolmentChanged, MemberMoved, PersonChanged, PersonDied
 
 
 @hookimpl
@@ -124,6 +124,13 @@ async def on_person_changed(event: PersonChanged, session: AsyncSession) -> None
     from minzheng.plugins.disability import services
 
     await services.person_changed(session, event.person_id, dict(event.changes))
+
+
+@hookimpl
+async def on_member_moved(event: MemberMoved, session: AsyncSession) -> None:
+    from minzheng.plugins.disability import services
+
+    await services.member_moved(session, event.person_id)
 
 
 @hookimpl

@@ -1073,11 +1073,7 @@ async def enrolment_changed(
 ) -> None:
     """Another programme changed: flag living-subsidy grants whose holder lost the
     low-income status, or now receives a programme that excludes the subsidy."""
-    pol = policy(session)
-    low_income = {pol.dibao_programme}
-    if pol.living_subsidy_includes_near_poverty:
-        low_income.add(pol.near_poverty_programme)
-    excluding = set(pol.living_subsidy_excluding_programmes)
+    low_income, excluding = _living_programmes(policy(session))
     if programme not in low_income | excluding:
         return
     persons: set[int] = set()
@@ -1091,6 +1087,23 @@ async def enrolment_changed(
                 )
             ).all()
         )
+    await _recheck_living(session, persons)
+
+
+async def member_moved(session: AsyncSession, person_id: int) -> None:
+    """A person joined, left or changed household: the new household may not be on 低保."""
+    await _recheck_living(session, {person_id})
+
+
+def _living_programmes(pol: DisabilityPolicy) -> tuple[set[str], set[str]]:
+    low_income = {pol.dibao_programme}
+    if pol.living_subsidy_includes_near_poverty:
+        low_income.add(pol.near_poverty_programme)
+    return low_income, set(pol.living_subsidy_excluding_programmes)
+
+
+async def _recheck_living(session: AsyncSession, persons: set[int]) -> None:
+    low_income, excluding = _living_programmes(policy(session))
     for grant in await current_grants(session, persons):
         if grant.subsidy is not Subsidy.LIVING:
             continue

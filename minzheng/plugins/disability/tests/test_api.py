@@ -25,6 +25,7 @@ from minzheng.plugins.disability.models import (
     DisabilityVerification,
 )
 from minzheng.plugins.disability.rules import month_start, next_month_start
+from minzheng.schema import ids
 
 from .conftest import app_db
 
@@ -56,27 +57,34 @@ async def household(
     category: str | None = "PHYSICAL",
     birth: dt.date = dt.date(1970, 3, 1),
     name: str = "王残",
+    with_head: bool = False,
 ) -> dict[str, Any]:
-    """Register a one-person household; return the person (id, pk, version)."""
+    """Register a household (the person alone, or as spouse of a head); return the
+    person (id, pk, version, household_pk)."""
     member: dict[str, Any] = {
         "idNumber": _id(birth, village[:6]),
         "name": name,
-        "relation": "HEAD",
+        "relation": "SPOUSE" if with_head else "HEAD",
     }
     if grade is not None:
         member |= {"disabilityCategory": category, "disabilityGrade": grade}
-    data = await api.gql(REGISTER, {"input": {"regionCode": village, "members": [member]}})
+    members = [member]
+    if with_head:
+        members.insert(
+            0,
+            {"idNumber": _id(dt.date(1968, 1, 1), village[:6]), "name": "户主", "relation": "HEAD"},
+        )
+    data = await api.gql(REGISTER, {"input": {"regionCode": village, "members": members}})
     payload = data["registerHousehold"]
     assert payload["errors"] == [], payload["errors"]
-    person = payload["household"]["members"][0]["person"]
+    person = payload["household"]["members"][-1]["person"]
     person["household_pk"] = payload["household"]["pk"]
     return person
 
 
-async def on_dibao(api: Any, person: dict[str, Any]) -> None:
+async def on_dibao(api: Any, person: dict[str, Any], region: str = WUZHI) -> None:
     """What the social-assistance system records: the household on 低保 since last year."""
     async with app_db(api) as s:
-        region = await s.scalar(select(Enrolment.region_code).limit(1)) or WUZHI
         await set_enrolment(
             s,
             programme="dibao",
@@ -481,8 +489,6 @@ mutation($input: RecordDisabilityVerificationInput!) {
 
 async def test_cycle_sweep_and_late_verification(api) -> None:
     await standards(api)
-    async with app_db(api) as s:
-        pass
     a = await household(api, grade=1, name="按期")
     b = await household(api, grade=1, name="逾期")
     for p in (a, b):
@@ -764,3 +770,21 @@ async def test_standards_queries(api) -> None:
         assert await s.scalar(select(func.count()).select_from(DisabilityStandard)) == 3
         assert await s.scalar(select(func.count()).select_from(DisabilityApplication)) == 0
         assert await s.scalar(select(func.count()).select_from(Membership)) == 0
+
+
+async def test_moving_to_a_household_not_on_dibao_flags_living_subsidy(api) -> None:
+    await standards(api)
+    person = await household(api, grade=4, category="VISUAL", with_head=True)
+    await on_dibao(api, person)
+    await grant(api, person, "LIVING")
+    other = await household(api, grade=None, name="新户主")
+    target = ids.encode("Household", other["household_pk"])
+    data = await api.gql(
+        """mutation($input: MoveMemberInput!) { moveMember(input: $input) {
+             errors { code message } } }""",
+        {"input": {"personId": person["id"], "toHouseholdId": target, "relation": "SPOUSE"}},
+    )
+    assert data["moveMember"]["errors"] == []
+    data = await api.gql(PERSON, {"id": person["id"]})
+    (g,) = data["person"]["disabilitySubsidies"]["grants"]
+    assert g["reviewFlag"] and g["reviewReason"] == "lost 低保 status"
