@@ -1,19 +1,31 @@
 """Principals and region scope, enforced in the data-access layer.
 
 Any mapped class that inherits :class:`RegionScoped` is filtered, in every ORM
-statement of a session that carries a principal, to the rows inside that
-principal's region; a flush that would write a row outside it is refused.
-Plugin tables get the same protection by inheriting the mixin — no code in
-resolvers.  Statements over ``Table`` objects or ``text()`` bypass the ORM hook;
-on PostgreSQL row-level security (see :mod:`minzheng.core.rls`) closes that gap.
+statement of a session that carries a principal (``session.info["principal"]``),
+to the rows inside that principal's region: selects, ``session.get``, joins,
+relationship loads, ``select(func.count()).select_from(Model)``, and ORM-enabled
+``update(Model)``/``delete(Model)``.  Writes are checked too: a flush, a bulk
+insert or a bulk update that would put a row outside the region — or move one
+out of it — is refused with :class:`OutOfScope`.  Plugin tables get all of this
+by inheriting the mixin; resolvers contain no scope code.
+
+Statements the ORM hook cannot see — Core statements over ``Model.__table__``
+and ``text()`` — are **refused** (:class:`ScopeBypass`) in a scoped session
+when they touch a scoped table, so the hole cannot be fallen into silently.
+Code that has filtered by region itself may pass
+``execution_options(region_scope_checked=True)``; on PostgreSQL the row-level
+security policies of :mod:`minzheng.core.rls` still apply to it.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, event
+from sqlalchemy import String, Table, event, inspect
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -22,12 +34,22 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import TextClause
 
 from minzheng.core import divisions
 
 
 class OutOfScope(PermissionError):
-    """A write would place a row outside the principal's region."""
+    """A write would place (or find) a row outside the principal's region."""
+
+    code = "out_of_scope"
+
+
+class ScopeBypass(PermissionError):
+    """A statement the region filter cannot see touched a scoped table."""
+
+    code = "scope_bypass"
 
 
 @dataclass(frozen=True)
@@ -36,7 +58,8 @@ class Principal:
 
     subject: str
     roles: frozenset[str] = frozenset()
-    #: significant prefix of the region the principal may see ("4108" = 焦作市)
+    #: significant prefix of the region the principal may see ("4108" = 焦作市);
+    #: empty only for :data:`SYSTEM`
     region: str = ""
     permissions: frozenset[str] = frozenset()
     kind: str = "user"
@@ -46,10 +69,18 @@ class Principal:
         return "*" in self.permissions or permission in self.permissions
 
     @property
+    def unrestricted(self) -> bool:
+        return not self.region
+
+    @property
     def bounds(self) -> tuple[str, str] | None:
         if not self.region:
             return None
         return divisions.DivisionCode(self.region).bounds
+
+    @property
+    def level(self) -> divisions.RegionLevel | None:
+        return divisions.DivisionCode(self.region).level if self.region else None
 
     def sees(self, region_code: str | None) -> bool:
         if not self.region:
@@ -58,14 +89,17 @@ class Principal:
 
 
 #: The principal used by the CLI, migrations and seeding: unrestricted.
-SYSTEM = Principal(subject="system", roles=frozenset({"system"}), permissions=frozenset("*"))
+SYSTEM = Principal(
+    subject="system", roles=frozenset({"system"}), permissions=frozenset("*"), kind="system"
+)
 
 
 class RegionScoped:
     """Mixin: the row belongs to a region; scope filters and checks apply.
 
     ``region_code`` is the full 12-digit code of the unit the row belongs to;
-    ``county_code`` and ``township_code`` are its ancestors, kept for roll-ups.
+    ``county_code`` and ``township_code`` are its ancestors, kept for roll-ups
+    (derived from ``region_code`` on every flush, so they cannot disagree).
     Call :meth:`place` to set all three from one code.
     """
 
@@ -93,16 +127,126 @@ def principal_of(session: Session) -> Principal | None:
     return session.info.get("principal")
 
 
+def scoped_tables(registry_or_base: Any = None) -> list[Table]:
+    """Every table mapped by a :class:`RegionScoped` class (core and plugins)."""
+    if registry_or_base is None:
+        from minzheng.core.db import Base
+
+        registry_or_base = Base
+    registry = getattr(registry_or_base, "registry", registry_or_base)
+    tables: dict[str, Table] = {}
+    for mapper in registry.mappers:
+        if issubclass(mapper.class_, RegionScoped) and isinstance(mapper.local_table, Table):
+            tables[mapper.local_table.fullname] = mapper.local_table
+    return sorted(tables.values(), key=lambda t: t.fullname)
+
+
+@cache
+def _scoped_table_names(_generation: int) -> frozenset[str]:
+    return frozenset(t.name for t in scoped_tables())
+
+
+def _scoped_names() -> frozenset[str]:
+    from minzheng.core.db import Base
+
+    # the number of mappers changes when a plugin registers its models
+    return _scoped_table_names(len(Base.registry.mappers))
+
+
+def _tables_in(statement: Any) -> Iterable[str]:
+    for element in visitors.iterate(statement):
+        if isinstance(element, Table):
+            yield element.name
+
+
+def _text_mentions(text: str, names: Iterable[str]) -> list[str]:
+    return [n for n in names if re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", text, re.I)]
+
+
+def _statement_entity(state: ORMExecuteState) -> type | None:
+    desc = getattr(state.statement, "entity_description", None)
+    if isinstance(desc, dict):
+        return desc.get("type")
+    return None
+
+
+def _check_values(principal: Principal, values: Iterable[Any], what: str) -> None:
+    for row in values:
+        if not isinstance(row, dict):
+            continue
+        for key, value in row.items():
+            name = getattr(key, "key", key)
+            if name == "region_code" and not principal.sees(value):
+                raise OutOfScope(
+                    f"{what} would place a row in region {value}, outside the principal's "
+                    f"region {principal.region}"
+                )
+
+
+def _bulk_values(state: ORMExecuteState) -> list[dict[str, Any]]:
+    """Column values of an ORM bulk INSERT/UPDATE: parameters and ``.values()``."""
+    out: list[dict[str, Any]] = []
+    params = state.parameters
+    if isinstance(params, dict):
+        out.append(params)
+    elif isinstance(params, list | tuple):
+        out.extend(p for p in params if isinstance(p, dict))
+    stmt = state.statement
+    values = getattr(stmt, "_values", None)
+    if values:
+        resolved: dict[str, Any] = {}
+        for key, value in values.items():
+            name = getattr(key, "key", key)
+            resolved[name] = getattr(value, "value", value)
+        out.append(resolved)
+    for multi in getattr(stmt, "_multi_values", ()) or ():
+        for row in multi:
+            if isinstance(row, dict):
+                out.append(
+                    {str(getattr(k, "key", k)): getattr(v, "value", v) for k, v in row.items()}
+                )
+    return out
+
+
 @event.listens_for(Session, "do_orm_execute")
-def _scope_reads(state: ORMExecuteState) -> None:
+def _scope_statements(state: ORMExecuteState) -> None:
     principal = principal_of(state.session)
     if principal is None or not principal.region:
         return
+
+    if not state.is_orm_statement:
+        if state.execution_options.get("region_scope_checked"):
+            return
+        stmt = state.statement
+        if isinstance(stmt, TextClause):
+            hit = _text_mentions(stmt.text, _scoped_names())
+        else:
+            hit = sorted(set(_tables_in(stmt)) & _scoped_names())
+        if hit:
+            raise ScopeBypass(
+                f"a Core or text() statement touches region-scoped table(s) "
+                f"{', '.join(hit)}: the region filter cannot see it. Write it against the "
+                "mapped classes, or filter by region yourself and pass "
+                "execution_options(region_scope_checked=True)"
+            )
+        return
+
+    entity = _statement_entity(state)
+    if state.is_insert:
+        if isinstance(entity, type) and issubclass(entity, RegionScoped):
+            values = _bulk_values(state)
+            if not any("region_code" in v for v in values):
+                raise OutOfScope(f"bulk insert into {entity.__name__} without region_code values")
+            _check_values(principal, values, f"bulk insert into {entity.__name__}")
+        return
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    if state.execution_options.get("skip_scope"):
-        # core-internal uniqueness checks only; never used to return rows
-        return
+    if state.is_update:
+        _check_values(principal, _bulk_values(state), "bulk update")
+    if state.is_select and state.execution_options.get("skip_scope"):
+        # core-internal uniqueness checks only (an ID number registered in another
+        # region is still taken); never used to return rows
+        return _unscoped(state, principal)
     lo, hi = divisions.DivisionCode(principal.region).bounds
     state.statement = state.statement.options(
         with_loader_criteria(
@@ -113,14 +257,73 @@ def _scope_reads(state: ORMExecuteState) -> None:
     )
 
 
+def _unscoped(state: ORMExecuteState, principal: Principal) -> Any:
+    """Run one statement without the ORM filter and, on PostgreSQL, with
+    row-level security lifted for that statement only; the rows are buffered
+    before the principal's scope is put back."""
+    from minzheng.core import rls
+
+    conn = state.session.connection()
+    if conn.dialect.name != "postgresql":
+        return None  # the statement runs as is, without criteria
+    rls.set_scope(conn, SYSTEM)
+    try:
+        frozen = state.invoke_statement().freeze()
+    finally:
+        rls.set_scope(conn, principal)
+    return frozen()
+
+
+def _derive_ancestors(obj: RegionScoped) -> None:
+    code = obj.region_code
+    if not code:
+        return
+    parsed = divisions.parse(code)  # InvalidRegionCode for a malformed code
+    if parsed.full != code:
+        obj.region_code = parsed.full
+    anc = divisions.ancestors(parsed.prefix)
+    if obj.county_code != anc["county_code"]:
+        obj.county_code = anc["county_code"]
+    if obj.township_code != anc["township_code"]:
+        obj.township_code = anc["township_code"]
+
+
 @event.listens_for(Session, "before_flush")
 def _scope_writes(session: Session, _ctx: Any, _instances: Any) -> None:
     principal = principal_of(session)
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, RegionScoped):
+            _derive_ancestors(obj)
     if principal is None or not principal.region:
         return
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-        if isinstance(obj, RegionScoped) and not principal.sees(obj.region_code):
+        if not isinstance(obj, RegionScoped):
+            continue
+        if not principal.sees(obj.region_code):
             raise OutOfScope(
                 f"{type(obj).__name__} in region {obj.region_code} is outside "
                 f"the principal's region {principal.region}"
             )
+        if obj in session.dirty:
+            history = inspect(obj).attrs.region_code.history
+            for old in history.deleted or ():
+                if old is not None and not principal.sees(old):
+                    raise OutOfScope(
+                        f"{type(obj).__name__} was in region {old}, outside the principal's "
+                        f"region {principal.region}"
+                    )
+
+
+# Row-level security's transaction listener (PostgreSQL) registers on import.
+from minzheng.core import rls as _rls  # noqa: E402
+
+__all__ = [
+    "SYSTEM",
+    "OutOfScope",
+    "Principal",
+    "RegionScoped",
+    "ScopeBypass",
+    "principal_of",
+    "scoped_tables",
+]
+_ = _rls

@@ -14,22 +14,31 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from minzheng.core import migrate
 from minzheng.core.db import create_engine, session_factory
+from minzheng.core.persisted import DatabaseQueryStore
 from minzheng.core.plugins import LoadedPlugins, PluginInfo, load
 from minzheng.core.settings import Settings, get_settings
 from minzheng.gateway import logs
-from minzheng.gateway.auth import AuthError, authenticate
+from minzheng.gateway.auth import (
+    AuthError,
+    authenticate,
+    check_row_security,
+    demo_graphiql_html,
+    prepare_demo,
+)
+from minzheng.gateway.limits import RequestLimits
 from minzheng.gateway.metrics import Metrics
 from minzheng.schema.builder import build_schema
 from minzheng.schema.changes import ChangeBroker
 from minzheng.schema.context import Context, SerialSession
 from minzheng.schema.extensions import MaskUnexpected, RequestLifecycle
+from minzheng.schema.limits import security_extensions
 from minzheng.schema.loaders import core_loaders
 
 log = logging.getLogger("minzheng.gateway")
@@ -122,7 +131,7 @@ class RequestMiddleware:
                                 }
                             ]
                         },
-                        status_code=401,
+                        status_code=exc.status,
                         headers={"www-authenticate": "Bearer"},
                     )
                     await response(scope, receive, send_wrapped)
@@ -152,8 +161,12 @@ class RequestMiddleware:
                     )
 
 
-def schema_extensions(settings: Settings) -> list[Any]:
-    return [RequestLifecycle, MaskUnexpected]
+def schema_extensions(settings: Settings, query_store: Any = None) -> list[Any]:
+    return [
+        *security_extensions(settings, query_store=query_store),
+        RequestLifecycle,
+        MaskUnexpected,
+    ]
 
 
 def create_app(
@@ -166,8 +179,9 @@ def create_app(
     line naming the plugin) before anything starts if a plugin cannot load."""
     settings = settings or get_settings()
     plugins = load(settings.plugins, extra=extra_plugins)
-    schema = build_schema(plugins, extensions=schema_extensions(settings))
     engine = engine or create_engine(settings.database_url, echo=settings.echo_sql)
+    query_store = DatabaseQueryStore(session_factory(engine))
+    schema = build_schema(plugins, extensions=schema_extensions(settings, query_store))
     state = AppState(
         settings=settings,
         plugins=plugins,
@@ -183,6 +197,13 @@ def create_app(
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=True,
     )
+    if settings.demo and settings.graphiql:
+        demo_html = demo_graphiql_html(graphql.graphql_ide_html, prepare_demo(settings))
+
+        async def render_demo_ide(_request: Request) -> Response:
+            return HTMLResponse(demo_html)
+
+        graphql.render_graphql_ide = render_demo_ide  # type: ignore[method-assign,assignment]
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -207,6 +228,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await check_row_security(engine, settings)
         yield
         await engine.dispose()
 
@@ -222,5 +244,11 @@ def create_app(
     )
     app.state.minzheng = state
     app.state.schema = schema
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        query_store=query_store,
+        persisted_mode=settings.persisted_queries,
+    )
     app.add_middleware(RequestMiddleware, state=state)
     return app

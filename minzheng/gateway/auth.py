@@ -1,83 +1,175 @@
-"""Who is asking: the principal of a request."""
+"""Who is asking: the principal of a request.
+
+Credentials, in order: ``X-API-Key: mzk_…``; ``Authorization: Bearer <JWT>``;
+``Authorization: Bearer mzk_…``.  Nothing else is accepted, and no credentials
+is a 401 — except on the demo server (``MINZHENG_DEMO=1``, loopback only), where
+a request without credentials runs as the demo administrator of 焦作市.
+
+The role map (core + enabled plugins + ``MINZHENG_ROLE_MAP_FILE``) and the token
+verifier are built once per app, on the first request, and kept on the app state.
+"""
 
 from __future__ import annotations
 
-import time
+import datetime as dt
+import html
+import json
+import os
+import secrets
 from typing import Any
 
-import jwt
+from pydantic import SecretStr
 from starlette.requests import HTTPConnection
 
-from minzheng.core import divisions
+from minzheng.core.auth import (
+    ADMIN,
+    Authenticator,
+    AuthError,
+    RoleMap,
+    role_map_from,
+)
+from minzheng.core.auth import issue_token as _issue_token
 from minzheng.core.scope import Principal
 
-DEMO_PRINCIPAL = Principal(
-    subject="demo",
-    roles=frozenset({"admin"}),
-    region="4108",
-    permissions=frozenset("*"),
-    kind="demo",
-)
+__all__ = [
+    "DEMO_REGION",
+    "AuthError",
+    "authenticate",
+    "authenticator_for",
+    "check_row_security",
+    "demo_graphiql_html",
+    "issue_token",
+    "prepare_demo",
+    "role_map_for",
+]
+
+DEMO_REGION = "4108"
+DEMO_NOTICE = "DEMO SERVER: open access on this machine, demo data only"
+_KEY = "_minzheng_authenticator"
 
 
-class AuthError(Exception):
-    """Refused credentials: answered with 401 and ``extensions.code``."""
+def role_map_for(plugins: Any, settings: Any) -> RoleMap:
+    """The deployment's role map from the enabled plugins' declared permissions."""
+    declared = plugins.results("declare_permissions") if plugins is not None else []
+    return role_map_from(declared, settings)
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+
+def authenticator_for(state: Any) -> Authenticator:
+    """The app's :class:`Authenticator`, built on first use."""
+    auth = getattr(state, _KEY, None)
+    if auth is None:
+        auth = Authenticator.from_settings(
+            state.settings,
+            role_map_for(getattr(state, "plugins", None), state.settings),
+            getattr(state, "sessions", None),
+        )
+        setattr(state, _KEY, auth)
+    return auth
+
+
+def demo_principal(role_map: RoleMap) -> Principal:
+    p = role_map.principal("demo", [ADMIN], DEMO_REGION, kind="demo")
+    return p
 
 
 async def authenticate(conn: HTTPConnection, state: Any) -> Principal:
-    """The principal for a request, or :class:`AuthError`."""
-    if state.settings.demo:
-        return DEMO_PRINCIPAL
-    header = conn.headers.get("authorization", "")
-    if not header:
-        raise AuthError("UNAUTHENTICATED", "credentials required: send a bearer token")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise AuthError("UNAUTHENTICATED", "use the Bearer scheme")
-    secret = state.settings.jwt_secret
-    if not secret:
-        raise AuthError("INVALID_TOKEN", "token authentication is not configured")
-    try:
-        claims = jwt.decode(
-            token, secret, algorithms=["HS256"], options={"require": ["sub", "exp"]}
-        )
-    except jwt.ExpiredSignatureError:
-        raise AuthError("TOKEN_EXPIRED", "the token has expired") from None
-    except jwt.InvalidTokenError as exc:
-        raise AuthError("INVALID_TOKEN", f"the token is invalid: {exc}") from None
-    roles = frozenset(claims.get("roles") or ())
-    permissions: set[str] = set()
-    for role in roles:
-        permissions |= ROLE_PERMISSIONS.get(role, set())
-    region = claims.get("region") or ""
-    return Principal(
-        subject=str(claims["sub"]),
-        roles=roles,
-        region=divisions.parse(region).prefix if region else "",
-        permissions=frozenset(permissions),
-    )
-
-
-ROLE_PERMISSIONS: dict[str, set[str]] = {
-    "viewer": {"statistics:read"},
-    "caseworker": {"statistics:read", "registry:read", "registry:write", "pii:read"},
-    "approver": {"statistics:read", "registry:read", "registry:write", "pii:read"},
-    "admin": {"*"},
-    "integration": {"statistics:read", "registry:read"},
-}
+    """The principal for a request, or :class:`AuthError` (401, or 403 for a
+    valid credential that carries no known role)."""
+    auth = authenticator_for(state)
+    authorization = conn.headers.get("authorization")
+    api_key = conn.headers.get("x-api-key")
+    if state.settings.demo and not authorization and not api_key:
+        return demo_principal(auth.role_map)
+    return await auth.authenticate(authorization, api_key)
 
 
 def issue_token(
-    secret: str, *, subject: str, roles: list[str], region: str, ttl: int = 3600
+    secret: str | SecretStr,
+    *,
+    subject: str,
+    roles: list[str],
+    region: str,
+    ttl: int | dt.timedelta = 3600,
+    audience: str | None = "minzheng",
+    issuer: str | None = None,
+    **kwargs: Any,
 ) -> str:
-    now = int(time.time())
-    return jwt.encode(
-        {"sub": subject, "roles": roles, "region": region, "iat": now, "exp": now + ttl},
+    """An HS256 token (development, tests, ``minzheng token``, the demo)."""
+    if isinstance(secret, SecretStr):
+        secret = secret.get_secret_value()
+    if isinstance(ttl, int):
+        ttl = dt.timedelta(seconds=ttl)
+    return _issue_token(
         secret,
-        algorithm="HS256",
+        subject=subject,
+        roles=roles,
+        region=region,
+        ttl=ttl,
+        audience=audience,
+        issuer=issuer,
+        **kwargs,
     )
+
+
+def prepare_demo(settings: Any, host: str | None = None, *, export: bool = False) -> str:
+    """Check the demo may start on ``host`` and return a ready-made admin token.
+
+    Gives the demo a random secret when none is configured; ``export`` also puts
+    it in ``MINZHENG_JWT_SECRET`` so that uvicorn worker processes share it.
+    """
+    if host is not None and host not in ("127.0.0.1", "localhost", "::1"):
+        raise RuntimeError(
+            f"the demo server binds to the loopback interface only, not {host!r}: "
+            "it answers without credentials"
+        )
+    if settings.jwt_secret is None:
+        secret = secrets.token_urlsafe(32)
+        settings.jwt_secret = SecretStr(secret)
+        if export:
+            os.environ["MINZHENG_JWT_SECRET"] = secret
+    return issue_token(
+        settings.jwt_secret,
+        subject="demo-admin",
+        roles=[ADMIN],
+        region=DEMO_REGION,
+        ttl=dt.timedelta(hours=12),
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+    )
+
+
+def demo_graphiql_html(base_html: str, token: str | None) -> str:
+    """GraphiQL whose default headers say this is a demo (and carry the token)."""
+    headers: dict[str, str] = {"X-Minzheng-Demo": DEMO_NOTICE}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    as_js = json.dumps(headers, ensure_ascii=False)
+    pretty = json.dumps(json.dumps(headers, ensure_ascii=False, indent=2), ensure_ascii=False)
+    out = base_html.replace(
+        "const defaultHeaders = {};", f"const defaultHeaders = {as_js};", 1
+    ).replace(
+        "React.useState(parameters.headers)",
+        f"React.useState(parameters.headers || {pretty})",
+        1,
+    )
+    return out.replace("<title>", f"<title>{html.escape('[DEMO] ')}", 1)
+
+
+async def check_row_security(engine: Any, settings: Any) -> list[str]:
+    """On PostgreSQL, log what would let rows escape their region (superuser
+    role, missing or unforced policies); refuse to start when
+    ``MINZHENG_RLS_REQUIRED`` is set and anything is wrong."""
+    import logging
+
+    from minzheng.core import rls
+
+    if engine.dialect.name != "postgresql":
+        return []
+    async with engine.connect() as conn:
+        problems: list[str] = await conn.run_sync(rls.problems)
+    log = logging.getLogger("minzheng.security")
+    for p in problems:
+        log.warning("row-level security: %s", p)
+    if problems and settings.rls_required:
+        raise RuntimeError("row-level security is not enforced: " + "; ".join(problems))
+    return problems

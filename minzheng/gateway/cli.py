@@ -13,6 +13,7 @@ import click
 
 from minzheng.core.plugins import LoadedPlugins, PluginError, describe, discover, load
 from minzheng.core.settings import Settings, get_settings
+from minzheng.gateway import cli_auth
 
 
 def _fail(message: str) -> None:
@@ -56,11 +57,20 @@ def serve(host: str, port: int, workers: int) -> None:
 
     settings = get_settings()
     logs.configure(settings.log_level)
+    demo_token = None
+    if settings.demo:
+        from minzheng.gateway.auth import prepare_demo
+
+        try:
+            demo_token = prepare_demo(settings, host, export=True)
+        except RuntimeError as exc:
+            _fail(str(exc))
     create_app(settings)  # fail fast, before any worker starts, on a plugin problem
     if settings.demo:
         click.echo(
             "*** DEMO SERVER: open access without credentials, demo data only. "
-            "Never expose it beyond this machine. ***",
+            "Never expose it beyond this machine. ***\n"
+            f"*** A ready-made token (admin, 焦作市, 12 hours):\n{demo_token}",
             err=True,
         )
     uvicorn.run(
@@ -179,6 +189,7 @@ def _register_plugin_commands() -> None:
 
 
 _register_plugin_commands()
+cli_auth.register(main)
 
 
 if __name__ == "__main__":

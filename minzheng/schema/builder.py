@@ -17,6 +17,7 @@ from strawberry.types.base import has_object_definition
 
 from minzheng.core.hookspecs import SchemaContribution
 from minzheng.core.plugins import LoadedPlugins, PluginError
+from minzheng.schema import audit as schema_audit
 from minzheng.schema import composed
 from minzheng.schema import registry as core_registry
 from minzheng.schema.errors import ERROR_TYPES
@@ -24,7 +25,10 @@ from minzheng.schema.statistics import RegionStatisticsBase
 from minzheng.schema.types import HouseholdBase, PersonBase, RegionBase
 
 #: core parts that use the same contribution mechanism as plugins
-CORE_PARTS: list[tuple[str, SchemaContribution]] = [("core", core_registry.contribution)]
+CORE_PARTS: list[tuple[str, SchemaContribution]] = [
+    ("core", core_registry.contribution),
+    ("core", schema_audit.contribution),
+]
 
 DESCRIPTIONS = {
     "Query": "查询 Root of all reads",

@@ -10,8 +10,8 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from minzheng.core.models import AuditEntry
 from minzheng.schema.context import current
+from minzheng.schema.pii import write_pii_audit
 
 log = logging.getLogger("minzheng.graphql")
 
@@ -37,28 +37,7 @@ class RequestLifecycle(SchemaExtension):
         finally:
             await ctx.db.close()
             if ctx.pii_reads:
-                await _audit_pii(ctx)
-
-
-async def _audit_pii(ctx: Any) -> None:
-    reads = sorted(ctx.pii_reads)
-    by_type: dict[str, list[str]] = {}
-    for type_name, ident in reads:
-        by_type.setdefault(type_name, []).append(ident)
-    async with ctx.db.factory() as session, session.begin():
-        for type_name, idents in by_type.items():
-            session.add(
-                AuditEntry(
-                    principal=ctx.principal.subject,
-                    operation=ctx.operation_name or "anonymous",
-                    action="pii.read",
-                    entity_type=type_name,
-                    entity_id=idents[0] if len(idents) == 1 else None,
-                    region_code=None,
-                    after={"ids": idents},
-                    request_id=ctx.request_id,
-                )
-            )
+                await write_pii_audit(ctx)
 
 
 class MaskUnexpected(SchemaExtension):

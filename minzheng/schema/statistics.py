@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from minzheng.core.divisions import DivisionCode
 from minzheng.core.models import Household, Person
 from minzheng.schema.enums import Sex
+from minzheng.schema.pii import small_cell, small_cells
 from minzheng.schema.types import ctx
 
 AGE_BANDS = ((0, 15, "0-15"), (16, 59, "16-59"), (60, 79, "60-79"), (80, 200, "80+"))
@@ -22,13 +23,17 @@ AGE_BANDS = ((0, 15, "0-15"), (16, 59, "16-59"), (60, 79, "60-79"), (80, 200, "8
 @strawberry.type(description="按性别 A count by sex")
 class SexCount:
     sex: Sex
-    count: int
+    count: int | None = strawberry.field(
+        description="人数 Count; null when suppressed as a small cell (see extensions.smallCells)"
+    )
 
 
 @strawberry.type(description="按年龄段 A count by age band")
 class AgeBandCount:
     band: str = strawberry.field(description="年龄段 Age band, e.g. 16-59")
-    count: int
+    count: int | None = strawberry.field(
+        description="人数 Count; null when suppressed as a small cell (see extensions.smallCells)"
+    )
 
 
 def _birth_cutoff(today: dt.date, years: int) -> dt.date:
@@ -49,23 +54,23 @@ class RegionStatisticsBase:
         """The inclusive 12-digit bounds of the division (index range)."""
         return DivisionCode.parse(self.code).bounds
 
-    @strawberry.field(description="人口 Living registered persons")
-    async def population(self, info: strawberry.Info) -> int:
+    @strawberry.field(description="人口 Living registered persons (null: small cell)")
+    async def population(self, info: strawberry.Info) -> int | None:
         lo, hi = self.area()
         stmt = (
             select(func.count())
             .select_from(Person)
             .where(Person.region_code.between(lo, hi), Person.died_on.is_(None))
         )
-        return int(await ctx(info).db.scalar(stmt) or 0)
+        return small_cell(info, int(await ctx(info).db.scalar(stmt) or 0))
 
-    @strawberry.field(description="户数 Registered households")
-    async def households(self, info: strawberry.Info) -> int:
+    @strawberry.field(description="户数 Registered households (null: small cell)")
+    async def households(self, info: strawberry.Info) -> int | None:
         lo, hi = self.area()
         stmt = (
             select(func.count()).select_from(Household).where(Household.region_code.between(lo, hi))
         )
-        return int(await ctx(info).db.scalar(stmt) or 0)
+        return small_cell(info, int(await ctx(info).db.scalar(stmt) or 0))
 
     @strawberry.field(description="按性别 Living persons by sex")
     async def by_sex(self, info: strawberry.Info) -> list[SexCount]:
@@ -76,7 +81,9 @@ class RegionStatisticsBase:
             .group_by(Person.sex)
             .order_by(Person.sex)
         )
-        return [SexCount(sex=s, count=n) for s, n in await ctx(info).db.rows(stmt)]
+        rows = await ctx(info).db.rows(stmt)
+        counts = small_cells(info, [int(n) for _s, n in rows])
+        return [SexCount(sex=s, count=c) for (s, _n), c in zip(rows, counts, strict=True)]
 
     @strawberry.field(description="按年龄段 Living persons by age band (0-15, 16-59, 60-79, 80+)")
     async def by_age_band(self, info: strawberry.Info) -> list[AgeBandCount]:
@@ -93,6 +100,8 @@ class RegionStatisticsBase:
             .group_by(band)
         )
         counts = dict(await ctx(info).db.rows(stmt))
+        shown = small_cells(info, [int(counts.get(label, 0)) for _l, _h, label in AGE_BANDS])
         return [
-            AgeBandCount(band=label, count=int(counts.get(label, 0))) for _l, _h, label in AGE_BANDS
+            AgeBandCount(band=label, count=c)
+            for (_l, _h, label), c in zip(AGE_BANDS, shown, strict=True)
         ]

@@ -49,7 +49,7 @@ def test_example_plugin_adds_fields_when_enabled_and_none_when_disabled():
     with_example = str(build_schema(load("all", extra=[EXAMPLE])))
     for needle in (
         "exampleNotes: [ExampleNote!]!",
-        "exampleNoteCount: Int!",
+        "exampleNoteCount: Int",
         "addExampleNote(",
         "type ExampleNote",
     ):

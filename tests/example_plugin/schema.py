@@ -15,6 +15,7 @@ from minzheng.schema import ids
 from minzheng.schema.errors import UserError
 from minzheng.schema.mutations import run
 from minzheng.schema.permissions import requires
+from minzheng.schema.pii import small_cell
 
 PersonRef = Annotated["Person", strawberry.lazy("minzheng.schema.composed")]  # noqa: F821
 
@@ -94,11 +95,11 @@ class PersonFields:
 
 @strawberry.type
 class StatisticsFields:
-    @strawberry.field(description="示例备注数 Notes in this division")
-    async def example_note_count(self, info: strawberry.Info) -> int:
+    @strawberry.field(description="示例备注数 Notes in this division (null: small cell)")
+    async def example_note_count(self, info: strawberry.Info) -> int | None:
         lo, hi = self.area()  # type: ignore[attr-defined]
         stmt = select(func.count()).select_from(NoteRow).where(NoteRow.region_code.between(lo, hi))
-        return int(await info.context.db.scalar(stmt) or 0)
+        return small_cell(info, int(await info.context.db.scalar(stmt) or 0))
 
 
 contribution = SchemaContribution(

@@ -12,6 +12,10 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import minzheng.core.auth
+import minzheng.core.models
+import minzheng.core.persisted  # noqa: F401  (persisted_query)
+from minzheng.core import rls
 from minzheng.core.db import Base, create_engine
 
 config = context.config
@@ -37,7 +41,10 @@ def do_run_migrations(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        # data migrations see every region; scoped tables get their policies
+        rls.enter_system_scope(connection)
         context.run_migrations()
+        rls.apply_policies(connection)
 
 
 async def run_async() -> None:
