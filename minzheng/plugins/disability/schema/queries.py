@@ -48,7 +48,6 @@ from minzheng.plugins.disability.schema.types import (
     DisabilityGrant,
     DisabilityStandardInForce,
     DisabilitySubsidyEligibility,
-    DisabilitySubsidyFigures,
     DisabilitySubsidyStandard,
     DisabilityVerification,
     DisabilityVerificationCycle,
@@ -449,8 +448,8 @@ class PersonFields:
 class StatisticsFields:
     @strawberry.field(
         description="残疾人 Disability figures: recipients and totals per subsidy, verification "
-        "rate in the current cycle, suspended grants, eligible but not enrolled",
-        extensions=requires(READ),
+        "rate in the current cycle, suspended grants, eligible but not enrolled (aggregates: "
+        "statistics:read, small cells suppressed without pii:read)"
     )
     async def disability(
         self, info: strawberry.Info, month: dt.date | None = None
@@ -458,20 +457,4 @@ class StatisticsFields:
         code = self.code  # type: ignore[attr-defined]
         day = month or dt.date.today()
         figures = await info.context.db.run(lambda s: q.region_figures(s, code, day, get_policy()))
-        subsidies = [
-            DisabilitySubsidyFigures(
-                subsidy=f.subsidy, recipients=f.recipients, monthly_total_fen=f.monthly_total_fen
-            )
-            for f in figures.subsidies
-        ]
-        return DisabilityFigures(
-            month=figures.month,
-            subsidies=subsidies,
-            monthly_total_fen=sum(f.monthly_total_fen for f in figures.subsidies),
-            verification_covered=figures.verification_covered,
-            verification_verified=figures.verification_verified,
-            verification_rate=figures.verification_rate,
-            suspended_grants=figures.suspended_grants,
-            flagged_grants=figures.flagged_grants,
-            eligible_not_enrolled=figures.eligible_not_enrolled,
-        )
+        return DisabilityFigures(figures=figures)

@@ -26,6 +26,7 @@ from minzheng.plugins.disability.rules import (
     VerificationState,
 )
 from minzheng.schema import ids
+from minzheng.schema.pii import is_small, small_cell, small_cell_amount, small_cells
 
 LAZY = "minzheng.schema.composed"
 PersonRef = Annotated["Person", strawberry.lazy(LAZY)]  # type: ignore[name-defined]  # noqa: F821
@@ -477,31 +478,80 @@ class PersonDisabilitySubsidies:
         return await loader(info, "verifications_by_person").load(self.person_id)  # type: ignore[no-any-return]
 
 
-@strawberry.type(description="按补贴统计 Figures for one subsidy")
+@strawberry.type(description="按补贴统计 Figures for one subsidy (null: small cell)")
 class DisabilitySubsidyFigures:
     subsidy: Subsidy = strawberry.field(description="补贴 The subsidy")
-    recipients: int = strawberry.field(description="享受人数 Persons paid for the month")
-    monthly_total_fen: int = strawberry.field(description="月发放总额(分) Month's total in fen")
-
-
-@strawberry.type(description="残疾人统计 Disability figures for a division and month")
-class DisabilityFigures:
-    month: dt.date = strawberry.field(description="月份 First day of the month counted")
-    subsidies: list[DisabilitySubsidyFigures] = strawberry.field(
-        description="分补贴 Recipients and totals per subsidy (shown separately)"
+    recipients: int | None = strawberry.field(description="享受人数 Persons paid for the month")
+    monthly_total_fen: int | None = strawberry.field(
+        description="月发放总额(分) Month's total in fen"
     )
-    monthly_total_fen: int = strawberry.field(description="合计(分) Both subsidies, in fen")
-    verification_covered: int = strawberry.field(
+
+
+@strawberry.type(
+    description="残疾人统计 Disability figures for a division and month; counts from 1 to "
+    "the small-cell threshold are null without pii:read"
+)
+class DisabilityFigures:
+    figures: strawberry.Private[Any]
+
+    @strawberry.field(description="月份 First day of the month counted")
+    def month(self) -> dt.date:
+        return self.figures.month  # type: ignore[no-any-return]
+
+    @strawberry.field(description="分补贴 Recipients and totals per subsidy (shown separately)")
+    def subsidies(self, info: strawberry.Info) -> list[DisabilitySubsidyFigures]:
+        rows = self.figures.subsidies
+        shown = small_cells(info, [f.recipients for f in rows], field="recipients")
+        return [
+            DisabilitySubsidyFigures(
+                subsidy=f.subsidy,
+                recipients=n,
+                monthly_total_fen=f.monthly_total_fen
+                if n is not None or not f.recipients
+                else None,
+            )
+            for f, n in zip(rows, shown, strict=True)
+        ]
+
+    @strawberry.field(description="合计(分) Both subsidies, in fen")
+    def monthly_total_fen(self, info: strawberry.Info) -> int | None:
+        rows = self.figures.subsidies
+        return small_cell_amount(
+            info, sum(f.monthly_total_fen for f in rows), sum(f.recipients for f in rows)
+        )
+
+    @strawberry.field(
         description="应验证人数 Recipients under a verification cycle that has opened"
     )
-    verification_verified: int = strawberry.field(
-        description="已验证人数 Of those, verified since the cycle opened"
+    def verification_covered(self, info: strawberry.Info) -> int | None:
+        return small_cell(info, self.figures.verification_covered)
+
+    @strawberry.field(description="已验证人数 Of those, verified since the cycle opened")
+    def verification_verified(self, info: strawberry.Info) -> int | None:
+        return small_cell(info, self.figures.verification_verified)
+
+    @strawberry.field(
+        description="验证率 Verified ÷ covered in the current cycle (null when none are "
+        "covered, or a small cell)"
     )
-    verification_rate: float | None = strawberry.field(
-        description="验证率 Verified ÷ covered in the current cycle (null when none covered)"
-    )
-    suspended_grants: int = strawberry.field(description="暂停发放 Grants suspended")
-    flagged_grants: int = strawberry.field(description="待复核 Grants flagged for review")
-    eligible_not_enrolled: int = strawberry.field(
+    def verification_rate(self, info: strawberry.Info) -> float | None:
+        f = self.figures
+        if is_small(info.context, f.verification_covered) or is_small(
+            info.context, f.verification_verified
+        ):
+            return None
+        return f.verification_rate  # type: ignore[no-any-return]
+
+    @strawberry.field(description="暂停发放 Grants suspended")
+    def suspended_grants(self, info: strawberry.Info) -> int | None:
+        return small_cell(info, self.figures.suspended_grants)
+
+    @strawberry.field(description="待复核 Grants flagged for review")
+    def flagged_grants(self, info: strawberry.Info) -> int | None:
+        return small_cell(info, self.figures.flagged_grants)
+
+    @strawberry.field(
         description="应享未享 Persons who appear eligible but have no grant or application"
     )
+    def eligible_not_enrolled(self, info: strawberry.Info) -> int | None:
+        return small_cell(info, self.figures.eligible_not_enrolled)

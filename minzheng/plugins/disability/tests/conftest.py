@@ -1,4 +1,5 @@
-"""Fixtures: a fresh SQLite registry with 焦作's divisions and the disability plugin."""
+"""Fixtures: a freshly migrated registry (the root conftest's databases) with the
+disability plugin, helpers to fill it, and the app over HTTP in each configuration."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from minzheng.core.models import (
     Relation,
 )
 from minzheng.core.plugins import LoadedPlugins, discover, load
+from minzheng.core.scope import SYSTEM
 
 TODAY = dt.date(2025, 6, 15)
 RURAL_VILLAGE = "410823101201"  # 武陟县 a town's first village
@@ -44,7 +46,9 @@ class Registry:
     @asynccontextmanager
     async def tx(self, today: dt.date = TODAY, **info: Any) -> AsyncIterator[Any]:
         async with self.factory() as session:
-            session.info.update({"plugins": self.plugins.manager, "today": today, **info})
+            session.info.update(
+                {"principal": SYSTEM, "plugins": self.plugins.manager, "today": today, **info}
+            )
             async with session.begin():
                 yield session
 
@@ -135,6 +139,6 @@ async def app_db(api: Any) -> AsyncIterator[Any]:
     """A session on the app's database outside any request (to set up or check)."""
     state = api.app.state.minzheng
     async with state.sessions() as session:
-        session.info["plugins"] = state.plugins.manager
+        session.info.update({"principal": SYSTEM, "plugins": state.plugins.manager})
         async with session.begin():
             yield session

@@ -788,3 +788,24 @@ async def test_moving_to_a_household_not_on_dibao_flags_living_subsidy(api) -> N
     data = await api.gql(PERSON, {"id": person["id"]})
     (g,) = data["person"]["disabilitySubsidies"]["grants"]
     assert g["reviewFlag"] and g["reviewReason"] == "lost 低保 status"
+
+
+async def test_statistics_suppress_small_cells_for_dashboards(api) -> None:
+    await standards(api)
+    for i in range(2):
+        await grant(api, await household(api, grade=1, name=f"小{i}"), "CARE")
+    query = """query($m: Date) { regionStatistics(code: "410823") { disability(month: $m) {
+        subsidies { subsidy recipients monthlyTotalFen } monthlyTotalFen suspendedGrants } } }"""
+    viewer = api.as_("viewer", "410823")
+    body = await viewer.gql(query, {"m": NEXT_MONTH.isoformat()}, expect_errors=True)
+    assert not body.get("errors"), body
+    figures = body["data"]["regionStatistics"]["disability"]
+    care = figures["subsidies"][1]
+    assert care == {"subsidy": "CARE", "recipients": None, "monthlyTotalFen": None}
+    assert figures["monthlyTotalFen"] is None
+    assert figures["suspendedGrants"] == 0  # zero is shown
+    suppressed = body["extensions"]["smallCells"]["suppressed"]
+    assert "regionStatistics.disability.subsidies.1.recipients" in suppressed
+    # with pii:read the same figures are shown
+    figures = (await api.gql(query, {"m": NEXT_MONTH.isoformat()}))["regionStatistics"]
+    assert figures["disability"]["subsidies"][1]["recipients"] == 2
