@@ -20,8 +20,8 @@ test: $(STAMP) lint
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check minzheng tests $(wildcard bench)
-	$(BIN)/ruff format --check minzheng tests $(wildcard bench)
+	$(BIN)/ruff check --no-cache minzheng tests conftest.py $(wildcard bench)
+	$(BIN)/ruff format --check minzheng tests conftest.py $(wildcard bench)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

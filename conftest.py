@@ -1,6 +1,6 @@
-"""Shared fixtures for every test in the repository (core, plugins, e2e): real databases (a SQLite file; PostgreSQL when
-``MINZHENG_TEST_POSTGRES_URL`` is set), the real app over HTTP, tokens, and a
-SQL statement counter."""
+"""Shared fixtures for every test in the repository (core, plugins, e2e): real
+databases (a SQLite file; PostgreSQL when ``MINZHENG_TEST_POSTGRES_URL`` is set),
+the real app over HTTP, tokens, and a SQL statement counter."""
 
 from __future__ import annotations
 

@@ -377,8 +377,14 @@ class IdempotencyRecord(Base):
     )
 
 
+# tables defined beside the code that owns them, re-exported so every reader of
+# the metadata (migrations, autogenerate checks) sees them
+from minzheng.core.auth import ApiKey  # noqa: E402
+from minzheng.core.persisted import PersistedQuery  # noqa: E402
+
 __all__ = [
     "PAYABLE",
+    "ApiKey",
     "AssetKind",
     "AuditEntry",
     "DisabilityCategory",
@@ -396,6 +402,7 @@ __all__ = [
     "PayrollLine",
     "PayrollLineKind",
     "PayrollStatus",
+    "PersistedQuery",
     "Person",
     "Region",
     "Relation",

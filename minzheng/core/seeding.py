@@ -39,7 +39,7 @@ async def seed_demo(
     engine = create_engine(url)
     try:
         factory = session_factory(engine)
-        async with factory() as session:
+        async with transaction(factory, principal=SYSTEM) as session:
             existing = await session.scalar(select(func.count()).select_from(Household))
         if if_empty and existing:
             return None

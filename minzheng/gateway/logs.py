@@ -13,6 +13,7 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
+_NOISE = {"color_message"}  # uvicorn's ANSI-coloured duplicate of the message
 
 
 class JsonFormatter(logging.Formatter):
@@ -27,7 +28,7 @@ class JsonFormatter(logging.Formatter):
         if rid:
             out["request_id"] = rid
         for key, value in vars(record).items():
-            if key not in _RESERVED and key not in out and not key.startswith("_"):
+            if key not in _RESERVED and key not in out and key not in _NOISE and key[0] != "_":
                 out[key] = (
                     value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
                 )

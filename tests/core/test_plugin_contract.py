@@ -7,10 +7,10 @@ import types
 import pluggy
 import pytest
 import strawberry
-from conftest import EXAMPLE, settings_for
 from factories import member, register
 from sqlalchemy import inspect as sa_inspect
 
+from conftest import EXAMPLE, settings_for
 from minzheng.core import hookspecs
 from minzheng.core.hookspecs import SchemaContribution, hookimpl
 from minzheng.core.plugins import PluginError, PluginInfo, load, resolve

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import EXAMPLE, SECRET, settings_for, token
 from factories import VILLAGES, member
 from starlette.testclient import TestClient
 
+from conftest import EXAMPLE, SECRET, settings_for, token
 from minzheng.gateway.app import create_app
 
 ROOT = Path(__file__).parents[2]
@@ -235,3 +235,34 @@ def test_json_logs_carry_request_id(api, capsys):
     )
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "hello x" and line["request_id"] == "r1"
+
+
+def test_cli_seed_is_deterministic_and_respects_if_empty(tmp_path):
+    import sqlite3
+
+    def seeded(name: str) -> list:
+        path = tmp_path / name
+        env = {**os.environ, "MINZHENG_DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+
+        def cli(*a: str) -> subprocess.CompletedProcess:
+            return subprocess.run(
+                [sys.executable, "-m", "minzheng.gateway.cli", *a],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+
+        assert cli("migrate").returncode == 0
+        first = cli("seed", "--demo", "--households", "60", "--seed", "7")
+        assert first.returncode == 0 and "seeded 60 households" in first.stdout, first.stderr
+        again = cli("seed", "--demo", "--households", "60", "--seed", "7", "--if-empty")
+        assert "nothing seeded" in again.stdout
+        with sqlite3.connect(path) as conn:
+            return conn.execute(
+                "SELECT id_number, name, region_code FROM person ORDER BY id"
+            ).fetchall()
+
+    a, b = seeded("a.db"), seeded("b.db")
+    assert len(a) > 60 and a == b
