@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -144,7 +144,7 @@ class DisabilityApplication(RegionScoped, Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index(
             "uq_disability_application_open",
@@ -212,7 +212,7 @@ class DisabilityGrant(RegionScoped, Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("monthly_amount_fen >= 0", name="amount_nonnegative"),
         Index(

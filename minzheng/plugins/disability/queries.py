@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Select,
     and_,
     case,
     distinct,
@@ -77,7 +76,7 @@ def _in_force(on: dt.date):  # type: ignore[no-untyped-def]
     )
 
 
-def programme_statements(person_ids: list[int], on: dt.date) -> tuple[Select[Any], Select[Any]]:
+def programme_statements(person_ids: list[int], on: dt.date) -> tuple[Any, Any]:
     """(person id, programme code) paying on ``on``: to the persons themselves, and
     to their households."""
     own = select(Enrolment.person_id, Enrolment.programme).where(
@@ -272,7 +271,7 @@ def discovery_statement(
     *,
     subsidy: Subsidy | None = None,
     region_code: str | None = None,
-) -> Select[tuple[Person]]:
+) -> Any:
     """主动发现: persons who appear eligible for a subsidy but hold neither a grant
     nor an open application for it, ordered by id."""
     stmt = select(Person).where(discovery_condition(policy, on, subsidy))

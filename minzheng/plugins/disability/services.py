@@ -127,17 +127,15 @@ def _check_version(entity: Any, expected: int | None, name: str) -> None:
         )
 
 
-async def get_person(
-    session: AsyncSession, person_id: int, field: str = "input.personId"
-) -> Person:
+async def get_person(session: AsyncSession, person_id: int) -> Person:
     person = await session.get(Person, person_id)
     if person is None:
         raise NotFound("Person", person_id)
     return person
 
 
-async def _get(session: AsyncSession, model: type, ident: int, name: str) -> Any:
-    row = await session.get(model, ident)
+async def _get(session: AsyncSession, model: type[Any], ident: int, name: str) -> Any:
+    row: Any = await session.get(model, ident)
     if row is None:
         raise NotFound(name, ident)
     return row
