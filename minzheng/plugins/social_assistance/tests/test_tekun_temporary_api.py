@@ -1,0 +1,463 @@
+"""特困 and 临时救助 over HTTP, with the township reserve fund."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from factories import member, register
+from sqlalchemy import select
+
+from minzheng.core.models import Enrolment, EnrolmentStatus
+from minzheng.plugins.social_assistance.models import (
+    ReserveFundEntry,
+    TekunCondition,
+    TemporaryCase,
+)
+from minzheng.plugins.social_assistance.tests.helpers import (
+    ERRORS,
+    RURAL_STD,
+    TODAY,
+    TOWNSHIP,
+    count,
+    db,
+    months_ago,
+    set_standard,
+    step,
+)
+
+TK = """ id pk number status version monthlyAmountFen selfCareLevel paymentFrom startedAsMinor
+  endsAfter terminationReason dueOn
+  conditions { code title met evidence reasons { rule passed detail } }
+  supporters { name assessment { passed detail } } """
+
+
+def tk(name: str, input_type: str) -> str:
+    return f"""mutation($input: {input_type}!) {{ {name}(input: $input) {{
+        case {{ {TK} }} {ERRORS} }} }}"""
+
+
+TK_APPLY = tk("applyForExtremePovertySupport", "ApplyForExtremePovertySupportInput")
+TK_START = tk("startExtremePovertySupportInvestigation", "CaseStepInput")
+TK_COND = f"""mutation($input: RecordExtremePovertyConditionInput!) {{
+  recordExtremePovertyCondition(input: $input) {{
+    case {{ {TK} }} condition {{ code met evidence }} {ERRORS} }} }}"""
+TK_CARE = tk("assessSelfCare", "AssessSelfCareInput")
+TK_OPINION = tk("submitExtremePovertySupportOpinion", "CaseStepInput")
+TK_NOTICE = tk("closeExtremePovertySupportNotice", "CaseStepInput")
+TK_APPROVE = tk("approveExtremePovertySupport", "CaseStepInput")
+TK_TERMINATE = tk("terminateExtremePovertySupport", "TerminateExtremePovertySupportInput")
+
+APPLIED = TODAY - dt.timedelta(days=40)
+
+
+async def elderly_alone(api, birth: dt.date = dt.date(1950, 4, 1)):
+    hh = await register(api, members=[member("赵老汉", birth=birth)])
+    return hh["members"][0]["person"]
+
+
+async def test_tekun_procedure_with_evidence_and_self_care(api) -> None:
+    await set_standard(api)
+    person = await elderly_alone(api)
+    res = await step(
+        api,
+        TK_APPLY,
+        "applyForExtremePovertySupport",
+        personId=person["id"],
+        supportMode="DISPERSED",
+        appliedOn=APPLIED.isoformat(),
+        supporters=[
+            {"name": "赵大", "relation": "子", "birthDate": "1975-01-01", "imprisoned": True}
+        ],
+    )
+    assert res["errors"] == []
+    case = res["case"]
+    assert case["status"] == "APPLIED" and case["number"].startswith("TK410823-")
+    case = (
+        await step(
+            api,
+            TK_START,
+            "startExtremePovertySupportInvestigation",
+            caseId=case["id"],
+            version=case["version"],
+            on=APPLIED.isoformat(),
+        )
+    )["case"]
+
+    # the opinion needs every condition with evidence: refused, nothing written
+    early = await step(
+        api,
+        TK_OPINION,
+        "submitExtremePovertySupportOpinion",
+        caseId=case["id"],
+        version=case["version"],
+        on=APPLIED.isoformat(),
+    )
+    assert (early["errors"][0]["code"], early["errors"][0]["field"]) == (
+        "document.missing",
+        "input.caseId",
+    )
+    no_docs = await step(
+        api,
+        TK_COND,
+        "recordExtremePovertyCondition",
+        caseId=case["id"],
+        version=case["version"],
+        condition="UNABLE_TO_WORK",
+        evidence=[" "],
+    )
+    assert no_docs["errors"][0]["code"] == "document.missing"
+    assert await count(api, TekunCondition) == 0
+
+    for code, docs in (
+        ("UNABLE_TO_WORK", ["户口簿"]),
+        ("NO_MEANS_OF_LIVING", ["核对报告"]),
+        ("NO_ABLE_SUPPORTER", ["判决书"]),
+    ):
+        res = await step(
+            api,
+            TK_COND,
+            "recordExtremePovertyCondition",
+            caseId=case["id"],
+            version=case["version"],
+            condition=code,
+            evidence=docs,
+            on=APPLIED.isoformat(),
+        )
+        assert res["errors"] == [] and res["condition"]["met"] is True, res
+        case = res["case"]
+    conds = {c["code"]: c for c in case["conditions"]}
+    assert "周岁" in conds["UNABLE_TO_WORK"]["reasons"][0]["detail"]
+    assert case["supporters"][0]["assessment"]["passed"] is True  # imprisoned
+
+    missing_care = await step(
+        api,
+        TK_OPINION,
+        "submitExtremePovertySupportOpinion",
+        caseId=case["id"],
+        version=case["version"],
+        on=APPLIED.isoformat(),
+    )
+    assert missing_care["errors"][0]["code"] == "self_care.missing"
+
+    care = {
+        "eating": True,
+        "dressing": False,
+        "transfer": True,
+        "toileting": False,
+        "walkingIndoors": True,
+        "bathing": False,
+    }  # three not managed → partly
+    case = (
+        await step(
+            api,
+            TK_CARE,
+            "assessSelfCare",
+            caseId=case["id"],
+            version=case["version"],
+            on=APPLIED.isoformat(),
+            **care,
+        )
+    )["case"]
+    assert case["selfCareLevel"] == "PARTLY_DEPENDENT"
+    case = (
+        await step(
+            api,
+            TK_OPINION,
+            "submitExtremePovertySupportOpinion",
+            caseId=case["id"],
+            version=case["version"],
+            on=APPLIED.isoformat(),
+        )
+    )["case"]
+    assert case["status"] == "NOTICE"
+    case = (
+        await step(
+            api,
+            TK_NOTICE,
+            "closeExtremePovertySupportNotice",
+            caseId=case["id"],
+            version=case["version"],
+            on=(APPLIED + dt.timedelta(days=7)).isoformat(),
+        )
+    )["case"]
+    decided = APPLIED + dt.timedelta(days=10)
+    res = await step(
+        api,
+        TK_APPROVE,
+        "approveExtremePovertySupport",
+        caseId=case["id"],
+        version=case["version"],
+        on=decided.isoformat(),
+    )
+    assert res["errors"] == []
+    case = res["case"]
+    assert case["status"] == "ACTIVE"
+    assert case["monthlyAmountFen"] == int(RURAL_STD * 1.3) + 40_000
+    data = await api.gql(
+        """query($id: ID!) { person(id: $id) {
+        extremePovertySupport { current { status monthlyAmountFen } history { number } }
+        enrolments { programme status monthlyAmountFen } } }""",
+        {"id": person["id"]},
+    )
+    eps = data["person"]["extremePovertySupport"]
+    assert eps["current"]["status"] == "ACTIVE"
+    assert {
+        "programme": "tekun",
+        "status": "ACTIVE",
+        "monthlyAmountFen": case["monthlyAmountFen"],
+    } in data["person"]["enrolments"]
+
+    # termination: 7-day notice, effect from the month after it ends
+    notice = TODAY - dt.timedelta(days=2)
+    res = await step(
+        api,
+        TK_TERMINATE,
+        "terminateExtremePovertySupport",
+        caseId=case["id"],
+        version=case["version"],
+        reason="REGAINED_CAPACITY",
+        noticeOn=notice.isoformat(),
+    )
+    assert res["errors"] == []
+    end = notice + dt.timedelta(days=6)
+    last = (end.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    assert res["case"]["endsAfter"] == last.isoformat()
+
+
+async def test_tekun_refuses_a_worker_with_an_able_son(api) -> None:
+    await set_standard(api)
+    hh = await register(api, members=[member("钱壮年", birth=dt.date(1985, 1, 1))])
+    person = hh["members"][0]["person"]
+    case = (
+        await step(
+            api,
+            TK_APPLY,
+            "applyForExtremePovertySupport",
+            personId=person["id"],
+            supportMode="DISPERSED",
+            supporters=[{"name": "钱父", "relation": "父", "birthDate": "1960-01-01"}],
+        )
+    )["case"]
+    res = await step(
+        api,
+        TK_COND,
+        "recordExtremePovertyCondition",
+        caseId=case["id"],
+        version=case["version"],
+        condition="UNABLE_TO_WORK",
+        evidence=["户口簿"],
+    )
+    assert res["condition"]["met"] is False
+    res = await step(
+        api,
+        TK_COND,
+        "recordExtremePovertyCondition",
+        caseId=case["id"],
+        version=res["case"]["version"],
+        condition="NO_ABLE_SUPPORTER",
+        evidence=["证明"],
+    )
+    assert res["condition"]["met"] is False
+    data = await api.gql(
+        """query($id: ID!) {
+        socialAssistanceEligibility(programme: TEKUN, personId: $id) {
+          eligible rules { rule title passed detail inputs { name value } } } }""",
+        {"id": person["id"]},
+    )
+    e = data["socialAssistanceEligibility"]
+    assert e["eligible"] is False
+    age = next(r for r in e["rules"] if r["rule"] == "tekun.unable_to_work.age")
+    assert (
+        age["passed"] is False
+        and {"name": "age", "value": str(TODAY.year - 1985 - ((TODAY.month, TODAY.day) < (1, 1)))}
+        in age["inputs"]
+    )
+
+
+async def test_death_ends_tekun_support_after_that_month(api) -> None:
+    await set_standard(api)
+    person = await elderly_alone(api)
+    from minzheng.plugins.social_assistance.services import tekun
+
+    async with db(api) as s:
+        case = await tekun.apply(
+            s, person_id=person["pk"], support_mode=tekun.SupportMode.DISPERSED, applied_on=APPLIED
+        )
+        await tekun.start_investigation(s, case.id, None, on=APPLIED)
+        for code in tekun.ConditionCode:
+            await tekun.record_condition(s, case.id, None, code=code, evidence=["证明"], on=APPLIED)
+        await tekun.assess_self_care(
+            s, case.id, None, managed={a: True for a in tekun.rules.Activity}, on=APPLIED
+        )
+        await tekun.submit_opinion(s, case.id, None, on=APPLIED)
+        await tekun.close_notice(s, case.id, None, on=APPLIED + dt.timedelta(days=7))
+        await tekun.approve(s, case.id, None, on=APPLIED + dt.timedelta(days=8))
+        case_pk = case.id
+    died = TODAY - dt.timedelta(days=1)
+    data = await api.gql(
+        """mutation($input: RecordDeathInput!) {
+        recordDeath(input: $input) { errors { code } } }""",
+        {"input": {"personId": person["id"], "diedOn": died.isoformat()}},
+    )
+    assert data["recordDeath"]["errors"] == []
+    async with db(api) as s:
+        row = await s.get(tekun.TekunCase, case_pk)
+        assert row.status.value == "terminated"
+        assert row.termination_reason.value == "died"
+        assert row.ends_after == tekun.rules.month_end(died)
+        rows = list(
+            await s.scalars(
+                select(Enrolment)
+                .where(Enrolment.person_id == person["pk"], Enrolment.programme == "tekun")
+                .order_by(Enrolment.id)
+            )
+        )
+        assert rows[-1].status == EnrolmentStatus.ACTIVE
+        assert rows[-1].end_on == tekun.rules.month_end(died)
+
+
+# ------------------------------------------------------------------- 临时救助
+
+TA = "id pk number status version amountFen approverLevel paperworkDueOn paymentMonth dueOn"
+TA_APPLY = f"""mutation($input: ApplyForTemporaryAssistanceInput!) {{
+  applyForTemporaryAssistance(input: $input) {{ case {{ {TA} fundEntry {{ amountFen }} }}
+  {ERRORS} }} }}"""
+TA_PAPERWORK = f"""mutation($input: CompleteTemporaryAssistancePaperworkInput!) {{
+  completeTemporaryAssistancePaperwork(input: $input) {{ case {{ {TA} }} {ERRORS} }} }}"""
+TA_APPROVE = f"""mutation($input: CaseStepInput!) {{
+  approveTemporaryAssistance(input: $input) {{ case {{ {TA} }} {ERRORS} }} }}"""
+TOP_UP = """mutation($input: TopUpReserveFundInput!) {
+  topUpReserveFund(input: $input) {
+    fund { townshipCode balanceFen entries { edges { node { kind amountFen } } } }
+    entry { amountFen } errors { __typename code message ... on ValidationError { field } } } }"""
+FUND = """query { reserveFund(townshipCode: "410823101") { balanceFen
+  entries(first: 10) { edges { node { kind amountFen temporaryCase { number } } } } } }"""
+
+
+async def test_emergency_help_draws_the_reserve_fund_and_never_overdraws(api) -> None:
+    await set_standard(api)
+    hh = await register(api, members=[member("孙急难")])
+    person = hh["members"][0]["person"]
+    bad = await api.gql(TOP_UP, {"input": {"townshipCode": TOWNSHIP, "amountFen": 0}})
+    assert bad["topUpReserveFund"]["errors"][0]["field"] == "input.amountFen"
+    village = await api.gql(TOP_UP, {"input": {"townshipCode": "410823101201", "amountFen": 1}})
+    assert village["topUpReserveFund"]["errors"][0]["code"] == "region.level"
+    up = await api.gql(TOP_UP, {"input": {"townshipCode": TOWNSHIP, "amountFen": 150_000}})
+    assert up["topUpReserveFund"]["fund"]["balanceFen"] == 150_000
+
+    # exactly the balance: paid, balance 0
+    res = await step(
+        api,
+        TA_APPLY,
+        "applyForTemporaryAssistance",
+        personId=person["id"],
+        kind="EMERGENCY",
+        cause="火灾",
+        needFen=150_000,
+    )
+    assert res["errors"] == [], res
+    case = res["case"]
+    assert case["status"] == "PAPERWORK_DUE" and case["amountFen"] == 150_000
+    assert case["fundEntry"]["amountFen"] == -150_000
+    assert case["approverLevel"] == "township" and case["dueOn"] == case["paperworkDueOn"]
+    fund = (await api.gql(FUND))["reserveFund"]
+    assert fund["balanceFen"] == 0
+    assert sum(e["node"]["amountFen"] for e in fund["entries"]["edges"]) == 0
+
+    # one fen more than the balance: refused, nothing written
+    cases, entries = await count(api, TemporaryCase), await count(api, ReserveFundEntry)
+    over = await step(
+        api,
+        TA_APPLY,
+        "applyForTemporaryAssistance",
+        personId=person["id"],
+        kind="EMERGENCY",
+        cause="火灾",
+        needFen=1,
+    )
+    assert over["case"] is None and over["errors"][0]["__typename"] == "ConflictError"
+    assert "备用金余额不足" in over["errors"][0]["message"]
+    assert (await count(api, TemporaryCase), await count(api, ReserveFundEntry)) == (cases, entries)
+
+    no_docs = await step(
+        api,
+        TA_PAPERWORK,
+        "completeTemporaryAssistancePaperwork",
+        caseId=case["id"],
+        version=case["version"],
+        documents=[],
+    )
+    assert no_docs["errors"][0]["code"] == "document.missing"
+    done = await step(
+        api,
+        TA_PAPERWORK,
+        "completeTemporaryAssistancePaperwork",
+        caseId=case["id"],
+        version=case["version"],
+        documents=["火灾证明"],
+    )
+    assert done["case"]["status"] == "COMPLETED" and done["case"]["dueOn"] is None
+
+
+async def test_expenditure_help_is_paid_on_the_next_payroll(api) -> None:
+    await set_standard(api)
+    hh = await register(api, members=[member("周支出"), member("周妻", "SPOUSE", male=False)])
+    person = hh["members"][0]["person"]
+    res = await step(
+        api,
+        TA_APPLY,
+        "applyForTemporaryAssistance",
+        personId=person["id"],
+        kind="EXPENDITURE",
+        cause="重病住院自付费用",
+        needFen=500_000,
+    )
+    case = res["case"]
+    # capped at 6 × the standard; above the township's 2 000 yuan: county approves
+    assert case["amountFen"] == 6 * RURAL_STD and case["approverLevel"] == "county"
+    township_officer = api.as_("admin", region="410823101")
+    refused = await step(
+        township_officer,
+        TA_APPROVE,
+        "approveTemporaryAssistance",
+        caseId=case["id"],
+        version=case["version"],
+    )
+    assert refused["errors"][0]["__typename"] == "ForbiddenError"
+    case = (
+        await step(
+            api,
+            TA_APPROVE,
+            "approveTemporaryAssistance",
+            caseId=case["id"],
+            version=case["version"],
+        )
+    )["case"]
+    assert case["status"] == "APPROVED" and case["paymentMonth"] == months_ago(-1).isoformat()
+    gen = await api.gql(
+        """mutation($input: GeneratePayrollInput!) {
+        generatePayroll(input: $input) { payroll { totalFen lines { edges { node {
+          amountFen person { pk } } } } } errors { code message } } }""",
+        {
+            "input": {
+                "programme": "temporary_assistance",
+                "regionCode": "410823",
+                "month": months_ago(-1).isoformat(),
+            }
+        },
+    )
+    p = gen["generatePayroll"]
+    assert p["errors"] == [] and p["payroll"]["totalFen"] == 6 * RURAL_STD
+    # and only that month
+    after = await api.gql(
+        """mutation($input: GeneratePayrollInput!) {
+        generatePayroll(input: $input) { payroll { totalFen } errors { code } } }""",
+        {
+            "input": {
+                "programme": "temporary_assistance",
+                "regionCode": "410823",
+                "month": months_ago(-2).isoformat(),
+            }
+        },
+    )
+    assert after["generatePayroll"]["payroll"]["totalFen"] == 0
