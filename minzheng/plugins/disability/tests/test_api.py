@@ -79,6 +79,7 @@ async def household(
     assert payload["errors"] == [], payload["errors"]
     person = payload["household"]["members"][-1]["person"]
     person["household_pk"] = payload["household"]["pk"]
+    person["head_id"] = payload["household"]["members"][0]["person"]["id"]
     return person
 
 
