@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minzheng.core import events
@@ -41,56 +41,100 @@ async def set_enrolment(
     person_id: int | None = None,
     household_id: int | None = None,
     reference: str | None = None,
-) -> Enrolment:
-    """Record that from ``effective_from`` the subject's state in ``programme`` is
-    ``status`` with ``monthly_amount_fen``.
+    until: dt.date | None = None,
+) -> Enrolment | None:
+    """Record that from ``effective_from`` (to ``until``, inclusive, if given) the
+    subject's state in ``programme`` is ``status`` with ``monthly_amount_fen``.
 
-    The open row (if any) is closed the day before ``effective_from`` and a new
-    row is opened, unless nothing changed.  ``ENDED`` closes the open row and
-    opens none.  Payroll pays month M from the row in force on M's last day, so
-    rows never overlap and a change "from next month" is ``effective_from`` =
-    the first of next month.  Publishes :class:`~minzheng.core.events.EnrolmentChanged`.
+    Whatever the subject's rows said for dates from ``effective_from`` on is
+    replaced: a row running past it is cut the day before, a row starting on or
+    after it (a planned future period) is superseded — kept, as an empty ENDED
+    period, for the history.  ``ENDED`` only cuts; other statuses then open a
+    new row.  A call that would change nothing (same status, amount, region and
+    end, already in force since on or before ``effective_from``) writes nothing.
+
+    Payroll pays month M from the row in force on M's last day, so rows never
+    overlap and a change "from next month" is ``effective_from`` = the first of
+    next month.  Publishes :class:`~minzheng.core.events.EnrolmentChanged`.
+    Returns the row in force from ``effective_from`` (None after ``ENDED``).
     """
     if monthly_amount_fen < 0:
         raise ValueError("monthly amount must not be negative")
     if person_id is None and household_id is None:
         raise ValueError("an enrolment needs a person or a household")
-    open_row = await current_enrolment(
-        session, programme, person_id=person_id, household_id=household_id, reference=reference
+    if until is not None and until < effective_from:
+        raise ValueError("until is before effective_from")
+    stmt = select(Enrolment).where(
+        Enrolment.programme == programme,
+        or_(Enrolment.end_on.is_(None), Enrolment.end_on >= effective_from),
+        or_(Enrolment.end_on.is_(None), Enrolment.end_on >= Enrolment.start_on),
     )
-    old_status = open_row.status.value if open_row else None
-    if (
-        open_row is not None
-        and open_row.status == status
-        and open_row.monthly_amount_fen == monthly_amount_fen
-        and open_row.region_code == region_code
+    for column, value in (
+        (Enrolment.person_id, person_id),
+        (Enrolment.household_id, household_id),
+        (Enrolment.reference, reference),
     ):
-        return open_row
-    if open_row is not None:
-        open_row.end_on = effective_from - dt.timedelta(days=1)
-        if open_row.start_on >= effective_from:
-            # superseded before it took effect: an empty period, kept for the history
-            open_row.status = EnrolmentStatus.ENDED
-    if status == EnrolmentStatus.ENDED:
-        if open_row is None:
-            raise ValueError("nothing to end")
-        await session.flush()
-        await _announce(session, open_row, old_status, status)
-        return open_row
-    row = Enrolment(
-        programme=programme,
-        person_id=person_id,
-        household_id=household_id,
-        status=status,
-        start_on=effective_from,
-        monthly_amount_fen=monthly_amount_fen,
-        reference=reference,
-    )
-    row.place(region_code)
-    session.add(row)
+        if value is not None:
+            stmt = stmt.where(column == value)
+    affected = list((await session.scalars(stmt.order_by(Enrolment.start_on))).all())
+    old_status = affected[0].status.value if affected else None
+    if (
+        status != EnrolmentStatus.ENDED
+        and len(affected) == 1
+        and affected[0].start_on <= effective_from
+        and affected[0].status == status
+        and affected[0].monthly_amount_fen == monthly_amount_fen
+        and affected[0].region_code == region_code
+        and affected[0].end_on == until
+    ):
+        return affected[0]
+    for row in affected:
+        if row.start_on >= effective_from:
+            row.status = EnrolmentStatus.ENDED
+            row.end_on = row.start_on - dt.timedelta(days=1)
+        else:
+            row.end_on = effective_from - dt.timedelta(days=1)
+    new_row = None
+    if status != EnrolmentStatus.ENDED:
+        new_row = Enrolment(
+            programme=programme,
+            person_id=person_id,
+            household_id=household_id,
+            status=status,
+            start_on=effective_from,
+            end_on=until,
+            monthly_amount_fen=monthly_amount_fen,
+            reference=reference,
+        )
+        new_row.place(region_code)
+        session.add(new_row)
+    if not affected and new_row is None:
+        return None  # nothing to end: ending is idempotent
     await session.flush()
-    await _announce(session, row, old_status, status)
-    return row
+    announced = new_row if new_row is not None else affected[-1]
+    await _announce(session, announced, old_status, status)
+    return new_row
+
+
+async def enrolment_on(
+    session: AsyncSession,
+    programme: str,
+    day: dt.date,
+    *,
+    person_id: int | None = None,
+    household_id: int | None = None,
+) -> Enrolment | None:
+    """The subject's enrolment row in force on ``day`` (one at most), if any."""
+    stmt = select(Enrolment).where(
+        Enrolment.programme == programme,
+        Enrolment.start_on <= day,
+        or_(Enrolment.end_on.is_(None), Enrolment.end_on >= day),
+    )
+    if person_id is not None:
+        stmt = stmt.where(Enrolment.person_id == person_id)
+    if household_id is not None:
+        stmt = stmt.where(Enrolment.household_id == household_id)
+    return (await session.scalars(stmt.order_by(Enrolment.id.desc()).limit(1))).first()
 
 
 async def _announce(

@@ -47,7 +47,10 @@ class SchemaContribution:
     ``region_statistics`` are strawberry types whose fields are merged into
     those core types (resolvers get the core type's instance as ``root``).
     ``types`` lists extra types that are reachable only through interfaces or
-    unions.  Two plugins adding the same field to one type stop start-up.
+    unions.  ``nodes`` maps the GraphQL type names of the plugin's ``Node``
+    types to the dataloader (from ``create_loaders``) that fetches them by
+    primary key, so ``node(id:)`` resolves them.  Two plugins adding the same
+    field to one type stop start-up.
     """
 
     query: type | None = None
@@ -58,6 +61,7 @@ class SchemaContribution:
     region: type | None = None
     region_statistics: type | None = None
     types: list[type] = field(default_factory=list)
+    nodes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from minzheng.core.hookspecs import SchemaContribution
 from minzheng.core.plugins import LoadedPlugins, PluginError
 from minzheng.schema import audit as schema_audit
 from minzheng.schema import composed
+from minzheng.schema import payroll as payroll_schema
 from minzheng.schema import registry as core_registry
 from minzheng.schema.errors import ERROR_TYPES
 from minzheng.schema.statistics import RegionStatisticsBase
@@ -28,6 +29,7 @@ from minzheng.schema.types import HouseholdBase, PersonBase, RegionBase
 CORE_PARTS: list[tuple[str, SchemaContribution]] = [
     ("core", core_registry.contribution),
     ("core", schema_audit.contribution),
+    ("core", payroll_schema.contribution),
 ]
 
 DESCRIPTIONS = {
@@ -109,8 +111,14 @@ def build_schema(
         "Subscription", None, pick("subscription"), description=DESCRIPTIONS["Subscription"]
     )
     extra_types: list[type] = [composed.Person, composed.Household, *ERROR_TYPES]
-    for _n, c in parts:
+    nodes: dict[str, str] = {}
+    for owner, c in parts:
         extra_types.extend(c.types)
+        for type_name, loader in c.nodes.items():
+            if type_name in nodes:
+                raise SchemaConflict(f"plugin {owner!r}: node type {type_name} is registered twice")
+            nodes[type_name] = loader
+    composed.NODE_LOADERS = nodes
     return strawberry.Schema(
         query=query,  # type: ignore[arg-type]
         mutation=mutation,

@@ -13,3 +13,5 @@ Person: Any = None
 Household: Any = None
 Region: Any = None
 RegionStatistics: Any = None
+#: Node type name → name of the request dataloader that fetches it by key
+NODE_LOADERS: dict[str, str] = {}

@@ -14,6 +14,7 @@ from minzheng.core.models import (
     Household,
     HouseholdIncome,
     Membership,
+    Payroll,
     Person,
     Region,
 )
@@ -73,6 +74,7 @@ def core_loaders(db: Any) -> dict[str, DataLoader]:
 
     return {
         "person_by_id": by_key(db, Person),
+        "payroll_by_id": by_key(db, Payroll),
         "household_by_id": by_key(db, Household),
         "region_by_code": by_key(db, Region, Region.code),
         "regions_by_parent": DataLoader(load_fn=child_regions),

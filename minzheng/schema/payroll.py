@@ -391,4 +391,9 @@ class PayrollMutation:
         )
 
 
-contribution = SchemaContribution(query=PayrollQuery, mutation=PayrollMutation, types=[PayrollType])
+contribution = SchemaContribution(
+    query=PayrollQuery,
+    mutation=PayrollMutation,
+    types=[PayrollType],
+    nodes={"Payroll": "payroll_by_id"},
+)

@@ -165,8 +165,10 @@ class RegistryQuery:
             type_name, pk = ids.decode(id)
         except ValidationFailed:
             return None
-        loader = {"Person": "person_by_id", "Household": "household_by_id"}.get(type_name)
-        if loader is None:
+        from minzheng.schema import composed
+
+        loader = composed.NODE_LOADERS.get(type_name)
+        if loader is None or loader not in ctx(info).loaders:
             return None
         return await ctx(info).loaders[loader].load(pk)  # type: ignore[no-any-return]
 
@@ -644,7 +646,10 @@ class RegistrySubscription:
 
 
 contribution = SchemaContribution(
-    query=RegistryQuery, mutation=RegistryMutation, subscription=RegistrySubscription
+    query=RegistryQuery,
+    mutation=RegistryMutation,
+    subscription=RegistrySubscription,
+    nodes={"Person": "person_by_id", "Household": "household_by_id"},
 )
 
 __all__ = ["contribution"]

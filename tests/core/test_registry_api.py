@@ -259,3 +259,19 @@ async def test_death_date_in_the_future_is_refused(api):
         {"i": {"personId": h["members"][0]["person"]["id"], "diedOn": future}},
     )
     assert data["recordDeath"]["errors"] == [{"code": "date.future", "field": "input.diedOn"}]
+
+
+async def test_node_resolves_core_and_plugin_types_and_hides_others(api):
+    h = await register(api)
+    pid = h["members"][0]["person"]["id"]
+    data = await api.gql(
+        """query($p: ID!, $h: ID!) {
+        p: node(id: $p) { __typename id ... on Person { name } }
+        h: node(id: $h) { __typename ... on Household { number } }
+        bad: node(id: "not-an-id") { id }
+        unknown: node(id: "VW5rbm93bjox") { id } }""",
+        {"p": pid, "h": h["id"]},
+    )
+    assert data["p"] == {"__typename": "Person", "id": pid, "name": "张三"}
+    assert data["h"] == {"__typename": "Household", "number": h["number"]}
+    assert data["bad"] is None and data["unknown"] is None

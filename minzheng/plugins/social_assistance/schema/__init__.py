@@ -23,4 +23,9 @@ contribution = SchemaContribution(
     household=HouseholdFields,
     region_statistics=RegionStatisticsFields,
     types=[DibaoCaseType, TekunCaseType, TemporaryCaseType],
+    nodes={
+        "MinimumLivingGuaranteeCase": "social_assistance.dibao_by_id",
+        "ExtremePovertySupportCase": "social_assistance.tekun_by_id",
+        "TemporaryAssistanceCase": "social_assistance.temporary_by_id",
+    },
 )

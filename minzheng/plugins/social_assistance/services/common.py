@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minzheng.core import divisions
 from minzheng.core.divisions import RegionLevel
 from minzheng.core.errors import Conflict, Forbidden, IllegalTransition, ValidationFailed
 from minzheng.core.models import (
-    Enrolment,
     Household,
     HouseholdAsset,
     HouseholdIncome,
@@ -292,23 +291,3 @@ def person_facts(p: Person) -> rules.PersonFacts:
 
 
 # ------------------------------------------------------------- enrolments
-
-
-async def unschedule_end(
-    session: AsyncSession, programme: str, reference: str, effective_from: dt.date
-) -> None:
-    """Re-open a row of ``reference`` whose end was scheduled on or after
-    ``effective_from`` (a phase-out's planned end), so that the next
-    :func:`~minzheng.core.enrolments.set_enrolment` from ``effective_from``
-    replaces the rest of that plan instead of overlapping it."""
-    await session.execute(
-        update(Enrolment)
-        .where(
-            Enrolment.programme == programme,
-            Enrolment.reference == reference,
-            Enrolment.start_on < effective_from,
-            Enrolment.end_on >= effective_from - dt.timedelta(days=1),
-        )
-        .values(end_on=None)
-        .execution_options(synchronize_session="fetch")
-    )

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minzheng.core import audit
-from minzheng.core.enrolments import current_enrolment, set_enrolment
+from minzheng.core.enrolments import set_enrolment
 from minzheng.core.errors import Conflict, NotFound, ValidationFailed
 from minzheng.core.models import EnrolmentStatus
 from minzheng.plugins.social_assistance import rules
@@ -388,12 +388,6 @@ async def _enrol(
     effective_from: dt.date,
     amount: int = 0,
 ) -> None:
-    if status == EnrolmentStatus.ENDED:
-        open_row = await current_enrolment(
-            session, DIBAO, household_id=case.household_id, reference=case.number
-        )
-        if open_row is None:
-            return
     await set_enrolment(
         session,
         programme=DIBAO,
@@ -659,7 +653,6 @@ async def _close(session: AsyncSession, case: DibaoCase, on: dt.date, reason: st
     case.flagged_review_on = case.flagged_reason = None
     _set_due(case)
     await session.flush()
-    await common.unschedule_end(session, DIBAO, case.number or "", rules.next_month(on))
     await _enrol(session, case, EnrolmentStatus.ENDED, rules.next_month(on))
 
 
@@ -750,7 +743,6 @@ async def review(
     elif decision.outcome == rules.IncomeChangeOutcome.CONTINUE:
         if case.status == DibaoStatus.PHASE_OUT:
             outcome = "reactivated"
-            await common.unschedule_end(session, DIBAO, case.number or "", start)
             case.status = DibaoStatus.ACTIVE
             case.phase_out_first_month = case.phase_out_last_month = None
         else:

@@ -366,3 +366,14 @@ def test_migrations_match_the_models(tmp_path) -> None:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = [d for d in compare_metadata(ctx, Base.metadata) if "social_assistance" in str(d)]
     assert diff == []
+
+
+async def test_node_resolves_plugin_cases(make_api):
+    """node(id:) finds the plugin's Node types through the contribution's ``nodes``."""
+    import strawberry  # noqa: F401
+
+    from minzheng.schema import composed
+
+    make_api()
+    assert composed.NODE_LOADERS["MinimumLivingGuaranteeCase"] == "social_assistance.dibao_by_id"
+    assert composed.NODE_LOADERS["Payroll"] == "payroll_by_id"

@@ -13,7 +13,7 @@ from alembic import op
 revision: str = 'social_assistance_0001'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ('social_assistance',)
-depends_on: str | Sequence[str] | None = 'core_0001'
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
