@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minzheng.core import audit
@@ -446,17 +446,74 @@ async def current_grants(session: AsyncSession, person_ids: Iterable[int]) -> li
 async def _sync(
     session: AsyncSession, grant: DisabilityGrant, status: EnrolmentStatus, effective_from: dt.date
 ) -> None:
-    """Make the core enrolment say, from ``effective_from``, what the grant says."""
+    """Make the core enrolment say, from ``effective_from``, what the grant says: its
+    status at its amount, then each change of standard already decided for a later
+    date (a planned period), so payroll uses the standard in force in every month."""
+    await _write(session, grant, status, effective_from, grant.monthly_amount_fen)
+    if status is EnrolmentStatus.ENDED:
+        return
+    table = await queries.standards_for(session, grant.subsidy, grant.region_code)
+    amount = grant.monthly_amount_fen
+    for day in sorted({s.effective_from for s in table if s.effective_from > effective_from}):
+        choice = rules.standard_in_force(
+            table, region_code=grant.region_code, subsidy=grant.subsidy, grade=grant.grade, on=day
+        )
+        if choice is not None and choice.standard.monthly_amount_fen != amount:
+            amount = choice.standard.monthly_amount_fen
+            await _write(session, grant, status, day, amount)
+    await _refresh_amount(session, grant)
+
+
+async def _write(
+    session: AsyncSession,
+    grant: DisabilityGrant,
+    status: EnrolmentStatus,
+    effective_from: dt.date,
+    amount: int,
+    *,
+    region_code: str | None = None,
+    until: dt.date | None = None,
+) -> None:
     await set_enrolment(
         session,
         programme=PROGRAMME_CODES[grant.subsidy],
-        region_code=grant.region_code,
+        region_code=region_code or grant.region_code,
         status=status,
         effective_from=effective_from,
-        monthly_amount_fen=grant.monthly_amount_fen,
+        until=until,
+        monthly_amount_fen=amount,
         person_id=grant.person_id,
         reference=grant.reference,
     )
+
+
+async def _refresh_amount(session: AsyncSession, grant: DisabilityGrant) -> None:
+    """The grant shows the amount of the period in force today (or of its first
+    period, before it starts)."""
+    rows = (
+        await session.scalars(
+            select(Enrolment)
+            .where(
+                Enrolment.programme == PROGRAMME_CODES[grant.subsidy],
+                Enrolment.person_id == grant.person_id,
+                Enrolment.reference == grant.reference,
+                Enrolment.end_on.is_(None) | (Enrolment.end_on >= Enrolment.start_on),
+            )
+            .order_by(Enrolment.start_on)
+        )
+    ).all()
+    day = today(session)
+    current = next(
+        (r for r in rows if r.start_on <= day and (r.end_on is None or r.end_on >= day)),
+        rows[0] if rows and rows[0].start_on > day else None,
+    )
+    if current is not None and current.monthly_amount_fen != grant.monthly_amount_fen:
+        grant.monthly_amount_fen = current.monthly_amount_fen
+        choice = await queries.standard_for(
+            session, grant.subsidy, current.region_code, grant.grade, max(day, current.start_on)
+        )
+        if choice is not None:
+            grant.standard_id = choice.standard.id
 
 
 async def _open_row_start(session: AsyncSession, grant: DisabilityGrant) -> dt.date | None:
@@ -625,16 +682,41 @@ async def _price(session: AsyncSession, grant: DisabilityGrant, on: dt.date) -> 
 
 
 async def reprice(session: AsyncSession, grant: DisabilityGrant, from_: dt.date) -> bool:
-    """Apply the standard in force from ``from_`` to a current grant's enrolment.
+    """Apply the standards in force from ``from_`` on to a current grant's enrolment.
 
-    Only the open enrolment period can change: a standard dated before the
-    grant's latest change applies from that change on.
+    Every period of the grant from ``from_`` on (active, suspended, planned; in
+    whichever region paid it) is priced at the standard in force when it starts;
+    when any amount changes, the periods are written again in order, keeping
+    their statuses and regions.  Months already on an approved payroll then
+    become adjustments in the next one.
     """
-    start = max(from_, await _open_row_start(session, grant) or grant.start_on)
-    if not await _price(session, grant, start):
+    rows = (
+        await session.scalars(
+            select(Enrolment)
+            .where(
+                Enrolment.programme == PROGRAMME_CODES[grant.subsidy],
+                Enrolment.person_id == grant.person_id,
+                Enrolment.reference == grant.reference,
+                or_(Enrolment.end_on.is_(None), Enrolment.end_on >= from_),
+                or_(Enrolment.end_on.is_(None), Enrolment.end_on >= Enrolment.start_on),
+            )
+            .order_by(Enrolment.start_on)
+        )
+    ).all()
+    plan = []
+    for row in rows:
+        begins = max(row.start_on, from_)
+        choice = await queries.standard_for(
+            session, grant.subsidy, row.region_code, grant.grade, begins
+        )
+        amount = choice.standard.monthly_amount_fen if choice else row.monthly_amount_fen
+        plan.append((begins, row.end_on, row.status, row.region_code, amount, row))
+    changed = [i for i, (*_, amount, row) in enumerate(plan) if amount != row.monthly_amount_fen]
+    if not changed:
         return False
-    await session.flush()
-    await _sync(session, grant, _enrolment_status(grant), start)
+    for begins, until, status, region, amount, _row in plan[changed[0] :]:
+        await _write(session, grant, status, begins, amount, region_code=region, until=until)
+    await _refresh_amount(session, grant)
     return True
 
 

@@ -219,7 +219,8 @@ class DisabilityGrant:
     category: DisabilityCategory | None = strawberry.field(description="残疾类别 Category")
     grade: int | None = strawberry.field(description="残疾等级 Grade the amount is based on")
     monthly_amount_fen: int = strawberry.field(
-        description="月发放额(分) Monthly amount in fen (from the standards in force)"
+        description="月发放额(分) Monthly amount in fen in force today (before payment "
+        "starts: of the first month); later changes are planned enrolment periods"
     )
     suspended_from: dt.date | None = strawberry.field(description="暂停起始 Suspended from")
     suspension_reason: SuspensionReason | None = strawberry.field(description="暂停原因")

@@ -202,7 +202,7 @@ async def test_transfer_without_gap_or_double_payment(registry) -> None:
     async with registry.tx() as s:
         g = await s.get(DisabilityGrant, grant.id)
         assert g.region_code == RURAL_VILLAGE_2 and g.county_code == "410882000000"
-        assert g.monthly_amount_fen == 9500
+        assert g.monthly_amount_fen == 8000  # in force today (June, still the old region's)
         # the month of the move is paid once, by the old region; then the new one pays
         assert await paid(s, person.id, Subsidy.CARE, D(2025, 5, 1)) == (RURAL_VILLAGE, 8000)
         assert await paid(s, person.id, Subsidy.CARE, D(2025, 6, 1)) == (RURAL_VILLAGE, 8000)
@@ -308,7 +308,8 @@ async def test_dynamic_standard_reprices_from_its_date(registry) -> None:
             document="武民〔2025〕1号",
         )
         assert changed == 1
-        assert ga.monthly_amount_fen == 10000 and gb.monthly_amount_fen == 8000
+        # a planned period: the grant shows today's amount until September
+        assert ga.monthly_amount_fen == 8000 and gb.monthly_amount_fen == 8000
         assert await paid(s, a.id, Subsidy.CARE, D(2025, 8, 1)) == (a.region_code, 8000)
         assert await paid(s, a.id, Subsidy.CARE, D(2025, 9, 1)) == (a.region_code, 10000)
         assert await paid(s, b.id, Subsidy.CARE, D(2025, 9, 1)) == (b.region_code, 8000)
@@ -360,3 +361,38 @@ async def test_standard_errors_write_nothing(registry) -> None:
             )
     async with registry.tx() as s:
         assert await count(s, DisabilityStandard) == 2
+
+
+async def test_retroactive_standard_keeps_suspensions_and_planned_periods(registry) -> None:
+    async with registry.tx() as s:
+        await standards(s)  # city: care 80 yuan
+        person = await registry.person(s)  # 武陟县
+        grant = await grant_through(s, person, Subsidy.CARE)  # paid from April
+        # a county standard planned for September, and a suspension from June
+        await services.set_standard(
+            s,
+            region_code="410823",
+            subsidy=Subsidy.CARE,
+            effective_from=D(2025, 9, 1),
+            monthly_amount_fen=10000,
+        )
+        await services.suspend_grant(s, grant.id, effective_from=D(2025, 6, 1))
+        # the city raises its standard from May, announced in June
+        _, changed = await services.set_standard(
+            s,
+            region_code="410800",
+            subsidy=Subsidy.CARE,
+            effective_from=D(2025, 5, 1),
+            monthly_amount_fen=9000,
+        )
+        assert changed == 1
+        got = [await paid(s, person.id, Subsidy.CARE, D(2025, m, 1)) for m in range(4, 10)]
+        assert got == [(person.region_code, 8000), (person.region_code, 9000)] + [None] * 4
+        await services.resume_grant(s, grant.id, effective_from=D(2025, 7, 1))
+        got = [await paid(s, person.id, Subsidy.CARE, D(2025, m, 1)) for m in range(6, 10)]
+        assert got == [
+            None,
+            (person.region_code, 9000),
+            (person.region_code, 9000),
+            (person.region_code, 10000),
+        ]
