@@ -8,6 +8,7 @@ info = PluginInfo(
     version="0.1.0",
     hooks="minzheng.plugins.disability.hooks",
     requires=(),
+    after=("social_assistance",),  # its 低保 enrolments drive the living subsidy
     description=(
         "两项补贴 (living and care subsidies) with dynamic standards and survival "
         "verification; care services; community rehabilitation for mental disorders."

@@ -167,8 +167,10 @@ async def _applications(
             if roll < 0.15:
                 continue  # not yet applied: found by active discovery
             if roll < 0.8:
-                grants.append(await _granted(session, person, subsidy, rng, today))
-                counts["grants"] += 1
+                grant = await _granted(session, person, subsidy, rng, today)
+                if grant is not None:
+                    grants.append(grant)
+                    counts["grants"] += 1
                 continue
             stage = RECENT_STAGES[recent % len(RECENT_STAGES)]
             recent += 1
@@ -182,8 +184,17 @@ async def _applications(
 async def _granted(
     session: AsyncSession, person: Person, subsidy: Subsidy, rng: random.Random, today: dt.date
 ) -> Any:
-    """An application decided well over a year ago: the grant is paid since."""
+    """An application decided well over a year ago (or, when the person has been
+    eligible for less time — 低保 granted recently — soon after that): the grant is
+    paid since.  None when the person became eligible only in the last weeks."""
+    pol = services.policy(session)
     submitted = _days_before(today, rng, 430, 700)
+    while not rules.subsidy_verdict(
+        subsidy, await queries.person_facts(session, person, submitted), submitted, pol
+    ).eligible:
+        submitted += dt.timedelta(days=30)
+        if submitted > today - dt.timedelta(days=30):
+            return None
     app = await services.submit_application(
         session, person_id=person.id, subsidy=subsidy, submitted_on=submitted
     )
