@@ -19,7 +19,7 @@ async def run_daily(url: str, plugins: LoadedPlugins, today: dt.date) -> dict[st
     report: dict[str, Any] = {}
     try:
         factory = session_factory(engine)
-        for impl in reversed(plugins.manager.hook.run_daily.get_hookimpls()):
+        for impl in plugins.manager.hook.run_daily.get_hookimpls():
             name = plugins.manager.get_name(impl.plugin) or "?"
             try:
                 async with transaction(

@@ -103,7 +103,7 @@ async def publish(session: AsyncSession, event: DomainEvent) -> None:
     if manager is None:
         return
     caller = getattr(manager.hook, event.hook)
-    for impl in reversed(caller.get_hookimpls()):
+    for impl in caller.get_hookimpls():
         plugin_name = manager.get_name(impl.plugin) or "?"
         try:
             result = impl.function(event=event, session=session)

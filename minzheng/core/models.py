@@ -168,6 +168,10 @@ class Household(RegionScoped, Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # keyset pages in region order: scope, region filter and ordering in one scan
+        Index("ix_household_region_id", "region_code", "id"),
+    )
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="household", lazy="raise", foreign_keys="Membership.household_id"
@@ -218,6 +222,9 @@ class Person(RegionScoped, Base):
             "disability_grade IS NULL OR disability_grade BETWEEN 1 AND 4", name="disability_grade"
         ),
         Index("ix_person_region_id", "region_code", "id"),
+        # covering index for population figures: counts by sex and age band per
+        # region read the index alone
+        Index("ix_person_region_figures", "region_code", "died_on", "sex", "birth_date"),
     )
 
 

@@ -35,6 +35,8 @@ class PluginInfo:
     version: str
     hooks: str  # dotted path of the module holding the hook implementations
     requires: tuple[str, ...] = ()
+    #: plugins that, when also enabled, go first (hooks, demo data) — no hard dependency
+    after: tuple[str, ...] = ()
     description: str = ""
     #: Alembic version directory (branch label = ``name``); None = no tables
     migrations: str | None = None
@@ -72,7 +74,7 @@ class LoadedPlugins:
         in plugin dependency order."""
         caller = getattr(self.manager.hook, hook_name)
         out = []
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in caller.get_hookimpls():
             value = impl.function(**kwargs)
             if value is not None:
                 out.append((self.manager.get_name(impl.plugin) or "?", value))
@@ -155,7 +157,7 @@ def describe(
 def _topological(infos: Iterable[PluginInfo]) -> list[str]:
     infos = list(infos)
     names = {i.name for i in infos}
-    deps = {i.name: [d for d in i.requires if d in names] for i in infos}
+    deps = {i.name: [d for d in (*i.requires, *i.after) if d in names] for i in infos}
     order: list[str] = []
     visiting: set[str] = set()
 

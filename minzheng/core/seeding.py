@@ -49,7 +49,7 @@ async def seed_demo(
         if plugins is None:
             return households
         async with transaction(factory, principal=SYSTEM, plugins=plugins.manager) as session:
-            for impl in reversed(plugins.manager.hook.seed_demo.get_hookimpls()):
+            for impl in plugins.manager.hook.seed_demo.get_hookimpls():
                 name = plugins.manager.get_name(impl.plugin) or "?"
                 rng = random.Random(f"{seed}:{name}")
                 result = impl.function(session=session, rng=rng, today=today)

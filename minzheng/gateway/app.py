@@ -37,7 +37,11 @@ from minzheng.gateway.metrics import Metrics
 from minzheng.schema.builder import build_schema
 from minzheng.schema.changes import ChangeBroker
 from minzheng.schema.context import Context, SerialSession
-from minzheng.schema.extensions import MaskUnexpected, RequestLifecycle
+from minzheng.schema.extensions import (
+    MaskUnexpected,
+    RequestLifecycle,
+    parse_and_validate_caches,
+)
 from minzheng.schema.limits import security_extensions
 from minzheng.schema.loaders import core_loaders
 
@@ -164,6 +168,7 @@ class RequestMiddleware:
 def schema_extensions(settings: Settings, query_store: Any = None) -> list[Any]:
     return [
         *security_extensions(settings, query_store=query_store),
+        *parse_and_validate_caches(),
         RequestLifecycle,
         MaskUnexpected,
     ]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
 from minzheng.schema.context import current
 from minzheng.schema.pii import write_pii_audit
@@ -76,3 +76,21 @@ class MaskUnexpected(SchemaExtension):
                 metrics.graphql_errors.labels(code=str(code)).inc()
             masked.append(error)
         result.errors = masked
+
+
+class CachedValidation(ValidationCache):
+    """strawberry's ``ValidationCache`` that leaves errors already found (the query
+    limits run first and skip validation by setting them) in place."""
+
+    def on_validate(self) -> Iterator[None]:
+        if self.execution_context.pre_execution_errors is None:
+            yield from super().on_validate()
+        else:
+            yield
+
+
+def parse_and_validate_caches(maxsize: int = 1024) -> list[Any]:
+    """Factories for the parse and validation caches (module-level LRU caches,
+    shared by every request): placed after the query limits, which must see
+    each request's text before anything parses it."""
+    return [lambda: ParserCache(maxsize=maxsize), lambda: CachedValidation(maxsize=maxsize)]

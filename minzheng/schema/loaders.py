@@ -72,7 +72,10 @@ def core_loaders(db: Any) -> dict[str, DataLoader]:
             grouped[r.parent_code].append(r)
         return [grouped.get(k, []) for k in keys]
 
+    from minzheng.schema.statistics import person_figures_loader
+
     return {
+        "person_figures_by_region": person_figures_loader(db),
         "person_by_id": by_key(db, Person),
         "payroll_by_id": by_key(db, Payroll),
         "household_by_id": by_key(db, Household),

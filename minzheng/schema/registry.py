@@ -204,7 +204,8 @@ class RegistryQuery:
         return None if pk is None else await ctx(info).loaders["household_by_id"].load(pk)
 
     @strawberry.field(
-        description="户列表 Households, by key, with cursor pagination", extensions=requires(READ)
+        description="户列表 Households, ordered by region then key, with cursor pagination",
+        extensions=requires(READ),
     )
     async def households(
         self,
@@ -214,7 +215,11 @@ class RegistryQuery:
         after: str | None = None,
     ) -> HouseholdConnection:
         page = await keyset_page(
-            info, household_query(filter), HouseholdRow.id, first=first, after=after
+            info,
+            household_query(filter),
+            (HouseholdRow.region_code, HouseholdRow.id),
+            first=first,
+            after=after,
         )
         return HouseholdConnection(edges=page.edges(Edge), page_info=page.page_info, _page=page)
 
@@ -237,7 +242,8 @@ class RegistryQuery:
         return rows[0] if rows else None
 
     @strawberry.field(
-        description="人员列表 Persons, by key, with cursor pagination", extensions=requires(READ)
+        description="人员列表 Persons, ordered by region then key, with cursor pagination",
+        extensions=requires(READ),
     )
     async def persons(
         self,
@@ -246,7 +252,13 @@ class RegistryQuery:
         first: int = 20,
         after: str | None = None,
     ) -> PersonConnection:
-        page = await keyset_page(info, person_query(filter), PersonRow.id, first=first, after=after)
+        page = await keyset_page(
+            info,
+            person_query(filter),
+            (PersonRow.region_code, PersonRow.id),
+            first=first,
+            after=after,
+        )
         return PersonConnection(edges=page.edges(Edge), page_info=page.page_info, _page=page)
 
     @strawberry.field(

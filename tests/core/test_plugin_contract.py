@@ -215,3 +215,17 @@ def test_describe_lists_why_a_plugin_does_not_run():
         "needy": (False, "requires example, not enabled"),
         "ghost": (False, "listed in MINZHENG_PLUGINS but not installed"),
     }
+
+
+def test_after_orders_plugins_without_requiring_them():
+    first = PluginInfo(name="zzz_first", title="先", version="0", hooks="x")
+    second = PluginInfo(name="aaa_second", title="后", version="0", hooks="x", after=("zzz_first",))
+    order = [s.info.name for s in resolve([first, second], "all") if s.enabled]
+    assert order == ["zzz_first", "aaa_second"]
+    alone = [s.info.name for s in resolve([first, second], ["aaa_second"]) if s.enabled]
+    assert alone == ["aaa_second"]
+
+
+def test_hooks_run_in_dependency_order():
+    order = [n for n, _ in load("all").results("declare_programmes")]
+    assert order.index("social_assistance") < order.index("disability")

@@ -1,0 +1,186 @@
+"""Per-request dataloaders: every relation and per-person computation in one batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from strawberry.dataloader import DataLoader
+
+from minzheng.core.models import Person, Region
+from minzheng.plugins.disability import queries, rules
+from minzheng.plugins.disability.models import (
+    DisabilityApplication,
+    DisabilityApplicationStep,
+    DisabilityCareArrangement,
+    DisabilityCareProvider,
+    DisabilityCareRecord,
+    DisabilityGrant,
+    DisabilityRehabEnrolment,
+    DisabilityRehabService,
+    DisabilityStandard,
+    DisabilityVerification,
+    DisabilityVerificationCycle,
+)
+from minzheng.plugins.disability.rules import Subsidy
+from minzheng.plugins.disability.settings import get_policy
+from minzheng.schema.loaders import by_key, many_by_key
+
+
+async def facts_for(
+    db: Any, person_ids: Sequence[int], on: dt.date
+) -> dict[int, tuple[Person, rules.PersonFacts]]:
+    """The rules' facts for many persons in three statements."""
+    persons = await db.scalars(select(Person).where(Person.id.in_(list(person_ids))))
+    programmes: dict[int, set[str]] = defaultdict(set)
+    for stmt in queries.programme_statements([p.id for p in persons], on):
+        for pid, code in await db.rows(stmt):
+            programmes[pid].add(code)
+    codes = set().union(*(queries.kind_codes(p) for p in persons)) if persons else set()
+    kinds = dict(
+        await db.rows(select(Region.code, Region.urban_rural).where(Region.code.in_(codes)))
+    )
+    return {
+        p.id: (
+            p,
+            queries.facts_from(p, frozenset(programmes[p.id]), queries.kind_of(p, kinds)),
+        )
+        for p in persons
+    }
+
+
+def create(context: Any) -> dict[str, DataLoader]:
+    db = context.db
+    policy = get_policy()
+
+    async def subsidy_eligibility(keys: Sequence[int]) -> list[list[Any]]:
+        from minzheng.plugins.disability.schema.types import (
+            DisabilityEligibility,
+            DisabilitySubsidyEligibility,
+        )
+
+        today = dt.date.today()
+        facts = await facts_for(db, keys, today)
+        # every standard that can govern these persons, in one statement
+        regions = {
+            code
+            for person, _ in facts.values()
+            for code in queries.ancestor_codes(person.region_code)
+        }
+        rows = await db.scalars(
+            select(DisabilityStandard).where(DisabilityStandard.region_code.in_(regions))
+        )
+        table = [
+            rules.Standard(
+                r.region_code, r.subsidy, r.effective_from, r.monthly_amount_fen, r.grade, r.id
+            )
+            for r in rows
+        ]
+        out: list[list[Any]] = []
+        for key in keys:
+            if key not in facts:
+                out.append([])
+                continue
+            person, f = facts[key]
+            items = []
+            for subsidy in Subsidy:
+                choice = rules.standard_in_force(
+                    table,
+                    region_code=person.region_code,
+                    subsidy=subsidy,
+                    grade=person.disability_grade,
+                    on=today,
+                )
+                items.append(
+                    DisabilitySubsidyEligibility(
+                        subsidy=subsidy,
+                        eligibility=DisabilityEligibility.of(
+                            rules.subsidy_verdict(subsidy, f, today, policy)
+                        ),
+                        monthly_amount_fen=choice.standard.monthly_amount_fen if choice else None,
+                    )
+                )
+            out.append(items)
+        return out
+
+    async def care_eligibility(keys: Sequence[int]) -> list[Any]:
+        from minzheng.plugins.disability.schema.types import DisabilityEligibility
+
+        today = dt.date.today()
+        facts = await facts_for(db, keys, today)
+        return [
+            DisabilityEligibility.of(rules.care_service_eligibility(facts[k][1], today, policy))
+            if k in facts
+            else None
+            for k in keys
+        ]
+
+    async def discovered(keys: Sequence[int]) -> list[list[Subsidy]]:
+        today = dt.date.today()
+        flags = queries.discovered_subsidies(policy, today)
+        rows = await db.rows(select(Person.id, *flags).where(Person.id.in_(list(keys))))
+        found = {
+            pid: [s for s, hit in zip(Subsidy, hits, strict=True) if hit] for pid, *hits in rows
+        }
+        return [found.get(k, []) for k in keys]
+
+    return {
+        "disability.application_by_id": by_key(db, DisabilityApplication),
+        "disability.applications_by_person": many_by_key(
+            db,
+            DisabilityApplication,
+            DisabilityApplication.person_id,
+            order=DisabilityApplication.id.desc(),
+        ),
+        "disability.steps_by_application": many_by_key(
+            db, DisabilityApplicationStep, DisabilityApplicationStep.application_id
+        ),
+        "disability.grant_by_id": by_key(db, DisabilityGrant),
+        "disability.grant_by_application": by_key(
+            db, DisabilityGrant, DisabilityGrant.application_id
+        ),
+        "disability.grants_by_person": many_by_key(
+            db, DisabilityGrant, DisabilityGrant.person_id, order=DisabilityGrant.id.desc()
+        ),
+        "disability.standard_by_id": by_key(db, DisabilityStandard),
+        "disability.cycle_by_id": by_key(db, DisabilityVerificationCycle),
+        "disability.verification_by_id": by_key(db, DisabilityVerification),
+        "disability.verifications_by_person": many_by_key(
+            db,
+            DisabilityVerification,
+            DisabilityVerification.person_id,
+            order=DisabilityVerification.verified_at.desc(),
+        ),
+        "disability.provider_by_id": by_key(db, DisabilityCareProvider),
+        "disability.arrangement_by_id": by_key(db, DisabilityCareArrangement),
+        "disability.arrangements_by_person": many_by_key(
+            db, DisabilityCareArrangement, DisabilityCareArrangement.person_id
+        ),
+        "disability.care_record_by_id": by_key(db, DisabilityCareRecord),
+        "disability.care_records_by_arrangement": many_by_key(
+            db,
+            DisabilityCareRecord,
+            DisabilityCareRecord.arrangement_id,
+            order=DisabilityCareRecord.served_on,
+        ),
+        "disability.rehab_by_id": by_key(db, DisabilityRehabEnrolment),
+        "disability.rehab_by_person": many_by_key(
+            db,
+            DisabilityRehabEnrolment,
+            DisabilityRehabEnrolment.person_id,
+            order=DisabilityRehabEnrolment.id.desc(),
+        ),
+        "disability.rehab_service_by_id": by_key(db, DisabilityRehabService),
+        "disability.rehab_services_by_enrolment": many_by_key(
+            db,
+            DisabilityRehabService,
+            DisabilityRehabService.enrolment_id,
+            order=DisabilityRehabService.served_on,
+        ),
+        "disability.subsidy_eligibility_by_person": DataLoader(load_fn=subsidy_eligibility),
+        "disability.care_eligibility_by_person": DataLoader(load_fn=care_eligibility),
+        "disability.discovered_by_person": DataLoader(load_fn=discovered),
+    }
