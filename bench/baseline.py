@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,7 +25,7 @@ from minzheng.core import divisions
 from minzheng.core.idnumber import InvalidIdNumber, parse_id_number
 from minzheng.core.models import Enrolment, Household, Membership, Person, Region, Relation
 from minzheng.schema import ids
-from minzheng.schema.pagination import decode_cursor, encode_cursor
+from minzheng.schema.pagination import decode_key, encode_key
 
 P = Person.__table__
 H = Household.__table__
@@ -120,7 +120,7 @@ class Baseline:
                 await conn.execute(
                     select(H)
                     .where(H.c.region_code.between(lo, hi), self._scoped(H))
-                    .order_by(H.c.id)
+                    .order_by(H.c.region_code, H.c.id)
                     .limit(first + 1)
                 )
             ).all()
@@ -164,7 +164,7 @@ class Baseline:
             )
             edges.append(
                 {
-                    "cursor": encode_cursor(h.id),
+                    "cursor": encode_key([h.region_code, h.id]),
                     "node": {
                         "id": ids.encode("Household", h.id),
                         "number": h.number,
@@ -201,7 +201,11 @@ class Baseline:
                 "edges": edges,
                 "pageInfo": {
                     "hasNextPage": has_next,
-                    "endCursor": encode_cursor(households[-1].id) if households else None,
+                    "endCursor": (
+                        encode_key([households[-1].region_code, households[-1].id])
+                        if households
+                        else None
+                    ),
                 },
             }
         }
@@ -294,20 +298,23 @@ class Baseline:
     # ------------------------------------------------------------- 4
 
     async def persons_page(self, first: int, after: str | None) -> dict[str, Any]:
-        stmt = select(P.c.id, P.c.id_number, P.c.name, P.c.sex, P.c.birth_date).where(
-            self._scoped(P)
-        )
+        stmt = select(
+            P.c.region_code, P.c.id, P.c.id_number, P.c.name, P.c.sex, P.c.birth_date
+        ).where(self._scoped(P))
         if after:
-            stmt = stmt.where(P.c.id > decode_cursor(after))
+            region_code, pk = decode_key(after, 2)
+            stmt = stmt.where(tuple_(P.c.region_code, P.c.id) > tuple_(region_code, pk))
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt.order_by(P.c.id).limit(first + 1))).all()
+            rows = (
+                await conn.execute(stmt.order_by(P.c.region_code, P.c.id).limit(first + 1))
+            ).all()
         has_next = len(rows) > first
         rows = rows[:first]
         return {
             "persons": {
                 "edges": [
                     {
-                        "cursor": encode_cursor(r.id),
+                        "cursor": encode_key([r.region_code, r.id]),
                         "node": {
                             "id": ids.encode("Person", r.id),
                             "idNumber": r.id_number,
@@ -320,7 +327,7 @@ class Baseline:
                 ],
                 "pageInfo": {
                     "hasNextPage": has_next,
-                    "endCursor": encode_cursor(rows[-1].id) if rows else None,
+                    "endCursor": encode_key([rows[-1].region_code, rows[-1].id]) if rows else None,
                 },
             }
         }

@@ -29,7 +29,7 @@ from minzheng.core.idnumber import make_id_number
 from minzheng.core.models import Household, Person
 from minzheng.core.plugins import LoadedPlugins, load
 from minzheng.gateway.auth import issue_token
-from minzheng.schema.pagination import encode_cursor
+from minzheng.schema.pagination import encode_key
 
 COUNTY = "410823"  # 武陟县, the largest rural county
 PAGE_SIZE = 10
@@ -111,11 +111,16 @@ async def find_targets(app: server.BenchApp) -> Targets:
         )[:SAMPLE_IDS]
         page = min(DEEP_PAGE, max(1, (total - 1) // PAGE_SIZE + 1))
         deep = None
-        if page > 1:
-            last_id = await conn.scalar(
-                select(Person.id).order_by(Person.id).offset((page - 1) * PAGE_SIZE - 1).limit(1)
-            )
-            deep = encode_cursor(int(last_id))
+        if page > 1:  # the connection's order: region, then key
+            last = (
+                await conn.execute(
+                    select(Person.region_code, Person.id)
+                    .order_by(Person.region_code, Person.id)
+                    .offset((page - 1) * PAGE_SIZE - 1)
+                    .limit(1)
+                )
+            ).one()
+            deep = encode_key([last.region_code, last.id])
     return Targets(COUNTY, str(township), str(village), numbers, deep, page)
 
 
