@@ -67,7 +67,7 @@ def _migrate(url: str) -> None:
             await conn.execute(insert(Region), [v.row() for v in demo_villages()])
         await engine.dispose()
 
-    migrate._outside_loop(lambda: asyncio.run(villages()))
+    migrate.outside_loop(lambda: asyncio.run(villages()))
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +97,7 @@ def pg_template() -> Iterator[str]:
     import asyncio
 
     def admin(sql: str) -> None:
-        migrate._outside_loop(lambda: asyncio.run(_pg_admin(sql)))
+        migrate.outside_loop(lambda: asyncio.run(_pg_admin(sql)))
 
     name = f"mz_template_{os.getpid()}"
     admin(f'DROP DATABASE IF EXISTS "{name}"')

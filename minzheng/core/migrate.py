@@ -64,10 +64,11 @@ def upgrade(url: str, plugins: LoadedPlugins | None, extra: Sequence[PluginInfo]
         for branch in branches(plugins):
             command.upgrade(cfg, f"{branch}@head")
 
-    _outside_loop(go)
+    outside_loop(go)
 
 
-def _outside_loop(fn: Any) -> Any:
+def outside_loop(fn: Any) -> Any:
+    """Run the blocking ``fn`` here, or in a worker thread when an event loop is running."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -124,4 +125,4 @@ def check(url: str, plugins: LoadedPlugins | None, extra: Sequence[PluginInfo] =
         finally:
             await engine.dispose()
 
-    return _outside_loop(lambda: asyncio.run(go()))  # type: ignore[no-any-return]
+    return outside_loop(lambda: asyncio.run(go()))  # type: ignore[no-any-return]

@@ -40,6 +40,12 @@ class SerialSession:
             self._session.info.update(self._info)
         return self._session
 
+    def tag(self, operation: str) -> None:
+        """Name the GraphQL operation for the audit entries this request writes."""
+        self._info["operation"] = operation
+        if self._session is not None:
+            self._session.info["operation"] = operation
+
     async def run(self, fn: Callable[[AsyncSession], Any]) -> Any:
         async with self._lock:
             return await fn(self._get())

@@ -31,7 +31,7 @@ class RequestLifecycle(SchemaExtension):
     async def on_execute(self) -> Any:  # type: ignore[override]
         ctx = self.execution_context.context
         ctx.operation_name = self.execution_context.operation_name
-        ctx.db._info["operation"] = ctx.operation_name or "anonymous"
+        ctx.db.tag(ctx.operation_name or "anonymous")
         try:
             yield
         finally:

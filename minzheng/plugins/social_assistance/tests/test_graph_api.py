@@ -368,12 +368,19 @@ def test_migrations_match_the_models(tmp_path) -> None:
     assert diff == []
 
 
-async def test_node_resolves_plugin_cases(make_api):
+async def test_node_resolves_plugin_cases(api) -> None:
     """node(id:) finds the plugin's Node types through the contribution's ``nodes``."""
-    import strawberry  # noqa: F401
-
-    from minzheng.schema import composed
-
-    make_api()
-    assert composed.NODE_LOADERS["MinimumLivingGuaranteeCase"] == "social_assistance.dibao_by_id"
-    assert composed.NODE_LOADERS["Payroll"] == "payroll_by_id"
+    await set_standard(api)
+    hh = await register(api)
+    await monthly_income(api, hh["pk"], 3 * 20_000)
+    case = await active_case(api, hh, applied=APPLIED)
+    data = await api.gql(
+        """query($id: ID!) { node(id: $id) { __typename id
+            ... on MinimumLivingGuaranteeCase { monthlyAmountFen } } }""",
+        {"id": case["id"]},
+    )
+    assert data["node"] == {
+        "__typename": "MinimumLivingGuaranteeCase",
+        "id": case["id"],
+        "monthlyAmountFen": case["monthlyAmountFen"],
+    }
