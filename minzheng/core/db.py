@@ -31,7 +31,12 @@ class Base(DeclarativeBase):
 
 
 def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, enforced foreign keys and a busy timeout."""
+    """An async engine; SQLite gets WAL, enforced foreign keys, a busy timeout
+    and the one-hop cursor of :mod:`minzheng.core.sqlite_driver`."""
+    if url.startswith("sqlite+aiosqlite"):
+        from minzheng.core.sqlite_driver import dbapi
+
+        kwargs.setdefault("module", dbapi())
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
     else:
