@@ -18,7 +18,7 @@ from strawberry.types.base import has_object_definition
 from minzheng.core.hookspecs import SchemaContribution
 from minzheng.core.plugins import LoadedPlugins, PluginError
 from minzheng.schema import audit as schema_audit
-from minzheng.schema import composed
+from minzheng.schema import composed, direct
 from minzheng.schema import payroll as payroll_schema
 from minzheng.schema import registry as core_registry
 from minzheng.schema.errors import ERROR_TYPES
@@ -119,10 +119,12 @@ def build_schema(
                 raise SchemaConflict(f"plugin {owner!r}: node type {type_name} is registered twice")
             nodes[type_name] = loader
     composed.NODE_LOADERS = nodes
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=query,  # type: ignore[arg-type]
         mutation=mutation,
         subscription=subscription,
         types=extra_types,
         extensions=list(extensions),
     )
+    direct.install(schema)
+    return schema

@@ -61,6 +61,10 @@ def core_loaders(db: Any) -> dict[str, DataLoader]:
         grouped: dict[int, list[tuple[Membership, Person]]] = defaultdict(list)
         for m, p in rows:
             grouped[m.household_id].append((m, p))
+            # the members' own relations (household, relation, plugin facts) need not
+            # read them again
+            loaders["person_by_id"].prime(p.id, p)
+            loaders["membership_by_person"].prime(m.person_id, m)
         return [grouped.get(k, []) for k in keys]
 
     async def child_regions(keys: Sequence[str]) -> list[list[Region]]:
@@ -74,7 +78,7 @@ def core_loaders(db: Any) -> dict[str, DataLoader]:
 
     from minzheng.schema.statistics import person_figures_loader
 
-    return {
+    loaders: dict[str, DataLoader] = {
         "person_figures_by_region": person_figures_loader(db),
         "person_by_id": by_key(db, Person),
         "payroll_by_id": by_key(db, Payroll),
@@ -92,3 +96,4 @@ def core_loaders(db: Any) -> dict[str, DataLoader]:
         "enrolments_by_person": many_by_key(db, Enrolment, Enrolment.person_id),
         "enrolments_by_household": many_by_key(db, Enrolment, Enrolment.household_id),
     }
+    return loaders

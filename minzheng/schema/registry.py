@@ -15,6 +15,7 @@ from minzheng.core.errors import ValidationFailed
 from minzheng.core.hookspecs import SchemaContribution
 from minzheng.core.idnumber import InvalidIdNumber, parse_id_number
 from minzheng.core.models import Household as HouseholdRow
+from minzheng.core.models import Membership as MembershipRow
 from minzheng.core.models import Person as PersonRow
 from minzheng.core.models import Region as RegionRow
 from minzheng.schema import ids
@@ -238,8 +239,23 @@ class RegistryQuery:
             raise GraphQLError(
                 exc.message, extensions={"code": "BAD_ID_NUMBER", "reason": exc.code}
             ) from None
-        rows = await ctx(info).db.scalars(select(PersonRow).where(PersonRow.id_number == value))
-        return rows[0] if rows else None
+        c = ctx(info)
+        # the person with their membership and household in one statement: the
+        # lookup is nearly always followed by the household
+        rows = await c.db.rows(
+            select(PersonRow, MembershipRow, HouseholdRow)
+            .outerjoin(MembershipRow, MembershipRow.person_id == PersonRow.id)
+            .outerjoin(HouseholdRow, HouseholdRow.id == MembershipRow.household_id)
+            .where(PersonRow.id_number == value)
+        )
+        if not rows:
+            return None
+        person, membership, household = rows[0]
+        c.loaders["person_by_id"].prime(person.id, person)
+        c.loaders["membership_by_person"].prime(person.id, membership)
+        if household is not None:
+            c.loaders["household_by_id"].prime(household.id, household)
+        return person  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="人员列表 Persons, ordered by region then key, with cursor pagination",

@@ -10,6 +10,7 @@ import strawberry
 
 from minzheng.core import models
 from minzheng.schema import ids
+from minzheng.schema.direct import direct
 from minzheng.schema.enums import (
     DisabilityCategory,
     EnrolmentStatus,
@@ -44,6 +45,7 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 @strawberry.interface(description="节点 An object with a global ID (Relay)")
 class Node:
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         raise NotImplementedError
 
@@ -66,10 +68,12 @@ class PersonBase(Node):
     is_type_of = _row_type(models.Person)
 
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(ids.encode("Person", self.id))  # type: ignore[attr-defined]
 
     @strawberry.field(description="数据库编号 Database key")
+    @direct
     def pk(self) -> int:
         return self.id  # type: ignore[attr-defined, return-value]
 
@@ -90,14 +94,17 @@ class PersonBase(Node):
     version: int = strawberry.field(description="版本 Version for optimistic locking")
 
     @strawberry.field(description="年龄 Age in whole years today")
+    @direct
     def age(self) -> int:
         return age_on(self.birth_date, dt.date.today())
 
     @strawberry.field(description="健在 Alive (no death recorded)")
+    @direct
     def alive(self) -> bool:
         return self.died_on is None
 
     @strawberry.field(description="残疾证 Disability certificate, if any")
+    @direct
     def disability(self) -> DisabilityCertificate | None:
         row: Any = self
         if row.disability_category is None:
@@ -105,25 +112,30 @@ class PersonBase(Node):
         return DisabilityCertificate(category=row.disability_category, grade=row.disability_grade)
 
     @strawberry.field(description="户籍地 Hukou region (village or community)")
+    @direct
     async def region(self, info: strawberry.Info) -> RegionRef | None:
         return await ctx(info).loaders["region_by_code"].load(self.region_code)  # type: ignore[attr-defined]
 
     @strawberry.field(description="居住地 Residence region")
+    @direct
     async def residence_region(self, info: strawberry.Info) -> RegionRef | None:
         code = self.residence_region_code  # type: ignore[attr-defined]
         return await ctx(info).loaders["region_by_code"].load(code) if code else None
 
     @strawberry.field(description="所在户 The person's current household")
+    @direct
     async def household(self, info: strawberry.Info) -> HouseholdRef | None:
         m = await ctx(info).loaders["membership_by_person"].load(self.id)  # type: ignore[attr-defined]
         return await ctx(info).loaders["household_by_id"].load(m.household_id) if m else None
 
     @strawberry.field(description="与户主关系 Relation to the head of household")
+    @direct
     async def relation(self, info: strawberry.Info) -> Relation | None:
         m = await ctx(info).loaders["membership_by_person"].load(self.id)  # type: ignore[attr-defined]
         return m.relation if m else None
 
     @strawberry.field(description="享受项目 Programme enrolments of this person")
+    @direct
     async def enrolments(self, info: strawberry.Info, current_only: bool = True) -> list[Enrolment]:
         rows = await ctx(info).loaders["enrolments_by_person"].load(self.id)  # type: ignore[attr-defined]
         return [r for r in rows if r.end_on is None] if current_only else rows
@@ -141,10 +153,12 @@ class HouseholdBase(Node):
     is_type_of = _row_type(models.Household)
 
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(ids.encode("Household", self.id))  # type: ignore[attr-defined]
 
     @strawberry.field(description="数据库编号 Database key")
+    @direct
     def pk(self) -> int:
         return self.id  # type: ignore[attr-defined, return-value]
 
@@ -154,25 +168,30 @@ class HouseholdBase(Node):
     version: int = strawberry.field(description="版本 Version for optimistic locking")
 
     @strawberry.field(description="所在区划 Village or community")
+    @direct
     async def region(self, info: strawberry.Info) -> RegionRef | None:
         return await ctx(info).loaders["region_by_code"].load(self.region_code)  # type: ignore[attr-defined]
 
     @strawberry.field(description="户成员 Members, head first")
+    @direct
     async def members(self, info: strawberry.Info) -> list[Member]:
         rows = await ctx(info).loaders["members_by_household"].load(self.id)  # type: ignore[attr-defined]
         rows = sorted(rows, key=lambda mp: (mp[0].relation != models.Relation.HEAD, mp[0].id))
         return [Member(relation=m.relation, joined_on=m.joined_on, person=p) for m, p in rows]
 
     @strawberry.field(description="户主 Head of household")
+    @direct
     async def head(self, info: strawberry.Info) -> PersonRef | None:
         pid = self.head_person_id  # type: ignore[attr-defined]
         return await ctx(info).loaders["person_by_id"].load(pid) if pid else None
 
     @strawberry.field(description="家庭收入 Income records, newest first")
+    @direct
     async def incomes(self, info: strawberry.Info) -> list[Income]:
         return await ctx(info).loaders["incomes_by_household"].load(self.id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="享受项目 Household-level programme enrolments")
+    @direct
     async def enrolments(self, info: strawberry.Info, current_only: bool = True) -> list[Enrolment]:
         rows = await ctx(info).loaders["enrolments_by_household"].load(self.id)  # type: ignore[attr-defined]
         return [r for r in rows if r.end_on is None] if current_only else rows
@@ -183,6 +202,7 @@ class Income:
     is_type_of = _row_type(models.HouseholdIncome)
 
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(ids.encode("Income", self.id))  # type: ignore[attr-defined]
 
@@ -196,6 +216,7 @@ class Income:
     note: str | None = strawberry.field(description="备注 Note")
 
     @strawberry.field(description="收入人 The member who earned it, if recorded")
+    @direct
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         pid = self.person_id  # type: ignore[attr-defined]
         return await ctx(info).loaders["person_by_id"].load(pid) if pid else None
@@ -206,6 +227,7 @@ class Enrolment:
     is_type_of = _row_type(models.Enrolment)
 
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(ids.encode("Enrolment", self.id))  # type: ignore[attr-defined]
 
@@ -218,11 +240,13 @@ class Enrolment:
     region_code: str = strawberry.field(description="区划代码 Region code")
 
     @strawberry.field(description="人员 The enrolled person, if person-level")
+    @direct
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         pid = self.person_id  # type: ignore[attr-defined]
         return await ctx(info).loaders["person_by_id"].load(pid) if pid else None
 
     @strawberry.field(description="户 The enrolled household, if household-level")
+    @direct
     async def household(self, info: strawberry.Info) -> HouseholdRef | None:
         hid = self.household_id  # type: ignore[attr-defined]
         return await ctx(info).loaders["household_by_id"].load(hid) if hid else None
@@ -240,15 +264,18 @@ class RegionBase:
     )
 
     @strawberry.field(description="上级 Parent division")
+    @direct
     async def parent(self, info: strawberry.Info) -> RegionRef | None:
         code = self.parent_code  # type: ignore[attr-defined]
         return await ctx(info).loaders["region_by_code"].load(code) if code else None
 
     @strawberry.field(description="下级 Child divisions")
+    @direct
     async def children(self, info: strawberry.Info) -> list[RegionRef]:
         return await ctx(info).loaders["regions_by_parent"].load(self.code)  # type: ignore[no-any-return]
 
     @strawberry.field(description="统计 Statistics over this division (within your scope)")
+    @direct
     def statistics(self) -> RegionStatisticsRef:
         from minzheng.schema import composed
 

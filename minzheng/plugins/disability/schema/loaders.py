@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 
-from minzheng.core.models import Person, Region
+from minzheng.core.models import PAYABLE, Person
 from minzheng.plugins.disability import queries, rules
 from minzheng.plugins.disability.models import (
     DisabilityApplication,
@@ -31,24 +30,50 @@ from minzheng.schema.loaders import by_key, many_by_key
 
 
 async def facts_for(
-    db: Any, person_ids: Sequence[int], on: dt.date
+    context: Any, person_ids: Sequence[int], on: dt.date
 ) -> dict[int, tuple[Person, rules.PersonFacts]]:
-    """The rules' facts for many persons in three statements."""
-    persons = await db.scalars(select(Person).where(Person.id.in_(list(person_ids))))
-    programmes: dict[int, set[str]] = defaultdict(set)
-    for stmt in queries.programme_statements([p.id for p in persons], on):
-        for pid, code in await db.rows(stmt):
-            programmes[pid].add(code)
-    codes = set().union(*(queries.kind_codes(p) for p in persons)) if persons else set()
-    kinds = dict(
-        await db.rows(select(Region.code, Region.urban_rural).where(Region.code.in_(codes)))
-    )
-    return {
-        p.id: (
-            p,
-            queries.facts_from(p, frozenset(programmes[p.id]), queries.kind_of(p, kinds)),
+    """The rules' facts for many persons, through the request's core loaders: a
+    page that also shows the persons, their households and enrolments reads
+    each of them once."""
+    loaders = context.loaders
+    ids = list(person_ids)
+    persons = [p for p in await loaders["person_by_id"].load_many(ids) if p is not None]
+    ids = [p.id for p in persons]
+    own = await loaders["enrolments_by_person"].load_many(ids)
+    memberships = await loaders["membership_by_person"].load_many(ids)
+    households = [m.household_id for m in memberships if m is not None]
+    by_household = dict(
+        zip(
+            households,
+            await loaders["enrolments_by_household"].load_many(households),
+            strict=True,
         )
-        for p in persons
+    )
+    codes = sorted(set().union(*(queries.kind_codes(p) for p in persons)))
+    kinds = {
+        r.code: r.urban_rural
+        for r in await loaders["region_by_code"].load_many(codes)
+        if r is not None
+    }
+    out: dict[int, tuple[Person, rules.PersonFacts]] = {}
+    for person, enrolments, membership in zip(persons, own, memberships, strict=True):
+        rows = list(enrolments)
+        if membership is not None:
+            rows += by_household.get(membership.household_id, [])
+        programmes = frozenset(_paying_on(rows, on))
+        out[person.id] = (
+            person,
+            queries.facts_from(person, programmes, queries.kind_of(person, kinds)),
+        )
+    return out
+
+
+def _paying_on(enrolments: Sequence[Any], on: dt.date) -> set[str]:
+    """Codes of the enrolments paying on ``on`` (as ``queries.programme_statements``)."""
+    return {
+        e.programme
+        for e in enrolments
+        if e.status in PAYABLE and e.start_on <= on and (e.end_on is None or e.end_on >= on)
     }
 
 
@@ -63,7 +88,7 @@ def create(context: Any) -> dict[str, DataLoader]:
         )
 
         today = dt.date.today()
-        facts = await facts_for(db, keys, today)
+        facts = await facts_for(context, keys, today)
         # every standard that can govern these persons, in one statement
         regions = {
             code
@@ -110,7 +135,7 @@ def create(context: Any) -> dict[str, DataLoader]:
         from minzheng.plugins.disability.schema.types import DisabilityEligibility
 
         today = dt.date.today()
-        facts = await facts_for(db, keys, today)
+        facts = await facts_for(context, keys, today)
         return [
             DisabilityEligibility.of(rules.care_service_eligibility(facts[k][1], today, policy))
             if k in facts

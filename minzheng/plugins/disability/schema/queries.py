@@ -58,6 +58,7 @@ from minzheng.plugins.disability.schema.types import (
 )
 from minzheng.plugins.disability.settings import get_policy
 from minzheng.schema import ids
+from minzheng.schema.direct import direct
 from minzheng.schema.pagination import Edge, PageInfo, keyset_page
 from minzheng.schema.permissions import requires
 
@@ -91,6 +92,7 @@ class DisabilityApplicationConnection:
     _page: strawberry.Private[Any]
 
     @strawberry.field(description="总数 Total matching (costs a COUNT)")
+    @direct
     async def total_count(self) -> int:
         return await self._page.total_count()  # type: ignore[no-any-return]
 
@@ -102,6 +104,7 @@ class DisabilityGrantConnection:
     _page: strawberry.Private[Any]
 
     @strawberry.field(description="总数 Total matching (costs a COUNT)")
+    @direct
     async def total_count(self) -> int:
         return await self._page.total_count()  # type: ignore[no-any-return]
 
@@ -113,6 +116,7 @@ class DisabilityVerificationConnection:
     _page: strawberry.Private[Any]
 
     @strawberry.field(description="总数 Total matching (costs a COUNT)")
+    @direct
     async def total_count(self) -> int:
         return await self._page.total_count()  # type: ignore[no-any-return]
 
@@ -124,6 +128,7 @@ class RehabilitationEnrolmentConnection:
     _page: strawberry.Private[Any]
 
     @strawberry.field(description="总数 Total matching (costs a COUNT)")
+    @direct
     async def total_count(self) -> int:
         return await self._page.total_count()  # type: ignore[no-any-return]
 
@@ -136,14 +141,17 @@ class DisabilityDiscoveredPerson:
     row: strawberry.Private[Any]
 
     @strawberry.field(description="人员 The person")
+    @direct
     def person(self) -> PersonRef:
         return self.row  # type: ignore[no-any-return]
 
     @strawberry.field(description="应享补贴 Subsidies they appear eligible for, not yet sought")
+    @direct
     async def subsidies(self, info: strawberry.Info) -> list[Subsidy]:
         return await loader(info, "discovered_by_person").load(self.person_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="资格 Eligibility for each subsidy, with reasons")
+    @direct
     async def eligibility(self, info: strawberry.Info) -> list[DisabilitySubsidyEligibility]:
         return await loader(info, "subsidy_eligibility_by_person").load(self.person_id)  # type: ignore[no-any-return]
 
@@ -155,6 +163,7 @@ class DisabilityDiscoveryConnection:
     _page: strawberry.Private[Any]
 
     @strawberry.field(description="总数 Total found (costs a COUNT)")
+    @direct
     async def total_count(self) -> int:
         return await self._page.total_count()  # type: ignore[no-any-return]
 
@@ -415,6 +424,7 @@ class PersonFields:
         description="两项补贴 Disability subsidies: grants, applications and eligibility",
         extensions=requires(READ),
     )
+    @direct
     def disability_subsidies(self) -> PersonDisabilitySubsidies:
         return PersonDisabilitySubsidies(person_id=self.id)  # type: ignore[attr-defined]
 
@@ -423,6 +433,7 @@ class PersonFields:
         "each condition with its verdict",
         extensions=requires(READ),
     )
+    @direct
     async def disability_care_eligibility(
         self, info: strawberry.Info
     ) -> DisabilityEligibility | None:
@@ -431,6 +442,7 @@ class PersonFields:
     @strawberry.field(
         description="照护服务 Care arrangements, oldest first", extensions=requires(READ)
     )
+    @direct
     async def disability_care_arrangements(
         self, info: strawberry.Info
     ) -> list[DisabilityCareArrangement]:
@@ -440,6 +452,7 @@ class PersonFields:
         description="精神障碍社区康复 Community rehabilitation enrolments, newest first",
         extensions=requires(READ),
     )
+    @direct
     async def rehabilitation(self, info: strawberry.Info) -> list[RehabilitationEnrolment]:
         return await loader(info, "rehab_by_person").load(self.id)  # type: ignore[attr-defined,no-any-return]
 

@@ -26,6 +26,7 @@ from minzheng.plugins.disability.rules import (
     VerificationState,
 )
 from minzheng.schema import ids
+from minzheng.schema.direct import direct
 from minzheng.schema.pii import is_small, small_cell, small_cell_amount, small_cells
 
 LAZY = "minzheng.schema.composed"
@@ -117,6 +118,7 @@ class DisabilitySubsidyEligibility:
 @strawberry.type(description="补贴标准 One row of a division's subsidy standards history")
 class DisabilitySubsidyStandard:
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return _gid("DisabilitySubsidyStandard", self)
 
@@ -155,10 +157,12 @@ class DisabilityApplicationStep:
 )
 class DisabilityApplication:
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return _gid("DisabilityApplication", self)
 
     @strawberry.field(description="数据库编号 Database key")
+    @direct
     def pk(self) -> int:
         return self.id  # type: ignore[attr-defined,return-value]
 
@@ -181,18 +185,22 @@ class DisabilityApplication:
     version: int = strawberry.field(description="版本 Version for optimistic locking")
 
     @strawberry.field(description="申请人 The applicant")
+    @direct
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         return await info.context.loaders["person_by_id"].load(self.person_id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="审批时资格 The eligibility verdict at the decision")
+    @direct
     def eligibility(self) -> DisabilityEligibility | None:
         return DisabilityEligibility.from_json(self.verdict)  # type: ignore[attr-defined]
 
     @strawberry.field(description="办理过程 Steps, oldest first")
+    @direct
     async def steps(self, info: strawberry.Info) -> list[DisabilityApplicationStep]:
         return await loader(info, "steps_by_application").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="核发的补贴 The grant the approval opened")
+    @direct
     async def grant(self, info: strawberry.Info) -> DisabilityGrant | None:
         return await loader(info, "grant_by_application").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
@@ -203,10 +211,12 @@ class DisabilityApplication:
 )
 class DisabilityGrant:
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return _gid("DisabilityGrant", self)
 
     @strawberry.field(description="数据库编号 Database key")
+    @direct
     def pk(self) -> int:
         return self.id  # type: ignore[attr-defined,return-value]
 
@@ -231,14 +241,17 @@ class DisabilityGrant:
     version: int = strawberry.field(description="版本 Version for optimistic locking")
 
     @strawberry.field(description="享受人 The recipient")
+    @direct
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         return await info.context.loaders["person_by_id"].load(self.person_id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="发放地 Region that pays it")
+    @direct
     async def region(self, info: strawberry.Info) -> RegionRef | None:
         return await info.context.loaders["region_by_code"].load(self.region_code)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="申请 The application it came from")
+    @direct
     async def application(self, info: strawberry.Info) -> DisabilityApplication | None:
         app_id = self.application_id  # type: ignore[attr-defined]
         return await loader(info, "application_by_id").load(app_id) if app_id else None
@@ -250,10 +263,12 @@ class DisabilityGrant:
 @strawberry.type(description="生存验证周期 A survival-verification window for a division")
 class DisabilityVerificationCycle:
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return _gid("DisabilityVerificationCycle", self)
 
     @strawberry.field(description="数据库编号 Database key")
+    @direct
     def pk(self) -> int:
         return self.id  # type: ignore[attr-defined,return-value]
 
@@ -266,6 +281,7 @@ class DisabilityVerificationCycle:
     )
 
     @strawberry.field(description="进行中 Open today (between opening and deadline)")
+    @direct
     def in_progress(self) -> bool:
         today = dt.date.today()
         return self.opens_on <= today <= self.deadline  # type: ignore[operator]
@@ -274,6 +290,7 @@ class DisabilityVerificationCycle:
 @strawberry.type(description="验证记录 One verification result for a person")
 class DisabilityVerification:
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return _gid("DisabilityVerification", self)
 
@@ -285,10 +302,12 @@ class DisabilityVerification:
     recorded_by: str = strawberry.field(description="录入人 Who recorded it")
 
     @strawberry.field(description="人员 The person verified")
+    @direct
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         return await info.context.loaders["person_by_id"].load(self.person_id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="所属周期 The cycle it counts for")
+    @direct
     async def cycle(self, info: strawberry.Info) -> DisabilityVerificationCycle | None:
         cid = self.cycle_id  # type: ignore[attr-defined]
         return await loader(info, "cycle_by_id").load(cid) if cid else None
@@ -322,10 +341,12 @@ class DisabilityImportReport:
 @strawberry.type(description="照护服务机构 A provider of care services")
 class DisabilityCareProvider:
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return _gid("DisabilityCareProvider", self)
 
     @strawberry.field(description="数据库编号 Database key")
+    @direct
     def pk(self) -> int:
         return self.id  # type: ignore[attr-defined,return-value]
 
@@ -336,6 +357,7 @@ class DisabilityCareProvider:
     active: bool = strawberry.field(description="运营中 Active")
 
     @strawberry.field(description="服务类型 Service types offered")
+    @direct
     def service_types(self) -> list[CareServiceType]:
         return [CareServiceType(t) for t in self.service_types]  # type: ignore[attr-defined]
 
@@ -347,10 +369,12 @@ class DisabilityCareRecord:
     recorded_by: str = strawberry.field(description="录入人 Who recorded it")
 
     @strawberry.field(description="时长(小时) Hours")
+    @direct
     def hours(self) -> Decimal:
         return _hours(self.hours_hundredths)  # type: ignore[attr-defined,return-value]
 
     @strawberry.field(description="服务机构 Provider")
+    @direct
     async def provider(self, info: strawberry.Info) -> DisabilityCareProvider | None:
         return await loader(info, "provider_by_id").load(self.provider_id)  # type: ignore[attr-defined,no-any-return]
 
@@ -361,10 +385,12 @@ class DisabilityCareRecord:
 )
 class DisabilityCareArrangement:
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return _gid("DisabilityCareArrangement", self)
 
     @strawberry.field(description="数据库编号 Database key")
+    @direct
     def pk(self) -> int:
         return self.id  # type: ignore[attr-defined,return-value]
 
@@ -376,18 +402,22 @@ class DisabilityCareArrangement:
     family_carer: str = strawberry.field(description="家庭第一照护人 The family's first carer")
 
     @strawberry.field(description="人员 The person cared for")
+    @direct
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         return await info.context.loaders["person_by_id"].load(self.person_id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="服务机构 Provider")
+    @direct
     async def provider(self, info: strawberry.Info) -> DisabilityCareProvider | None:
         return await loader(info, "provider_by_id").load(self.provider_id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="入住时资格 Eligibility verdict when enrolled")
+    @direct
     def eligibility(self) -> DisabilityEligibility | None:
         return DisabilityEligibility.from_json(self.verdict)  # type: ignore[attr-defined]
 
     @strawberry.field(description="服务记录 Services given, oldest first")
+    @direct
     async def records(self, info: strawberry.Info) -> list[DisabilityCareRecord]:
         return await loader(info, "care_records_by_arrangement").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
@@ -406,6 +436,7 @@ class RehabilitationService:
     recorded_by: str = strawberry.field(description="录入人 Who recorded it")
 
     @strawberry.field(description="时长(小时) Hours, if recorded")
+    @direct
     def hours(self) -> Decimal | None:
         return _hours(self.hours_hundredths)  # type: ignore[attr-defined]
 
@@ -415,10 +446,12 @@ class RehabilitationService:
 )
 class RehabilitationEnrolment:
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return _gid("RehabilitationEnrolment", self)
 
     @strawberry.field(description="数据库编号 Database key")
+    @direct
     def pk(self) -> int:
         return self.id  # type: ignore[attr-defined,return-value]
 
@@ -430,10 +463,12 @@ class RehabilitationEnrolment:
     end_note: str | None = strawberry.field(description="结案说明 Note at the end")
 
     @strawberry.field(description="人员 The person")
+    @direct
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         return await info.context.loaders["person_by_id"].load(self.person_id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="服务记录 Services, oldest first")
+    @direct
     async def services(self, info: strawberry.Info) -> list[RehabilitationService]:
         return await loader(info, "rehab_services_by_enrolment").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
@@ -448,6 +483,7 @@ class PersonDisabilitySubsidies:
     person_id: strawberry.Private[int]
 
     @strawberry.field(description="补贴 Grants, newest first")
+    @direct
     async def grants(
         self, info: strawberry.Info, current_only: bool = True
     ) -> list[DisabilityGrant]:
@@ -457,6 +493,7 @@ class PersonDisabilitySubsidies:
         return rows  # type: ignore[no-any-return]
 
     @strawberry.field(description="申请 Applications, newest first")
+    @direct
     async def applications(
         self, info: strawberry.Info, open_only: bool = False
     ) -> list[DisabilityApplication]:
@@ -471,10 +508,12 @@ class PersonDisabilitySubsidies:
         return rows  # type: ignore[no-any-return]
 
     @strawberry.field(description="资格 Eligibility today for each subsidy, with reasons")
+    @direct
     async def eligibility(self, info: strawberry.Info) -> list[DisabilitySubsidyEligibility]:
         return await loader(info, "subsidy_eligibility_by_person").load(self.person_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="生存验证 Verification results, newest first")
+    @direct
     async def verifications(self, info: strawberry.Info) -> list[DisabilityVerification]:
         return await loader(info, "verifications_by_person").load(self.person_id)  # type: ignore[no-any-return]
 
@@ -496,10 +535,12 @@ class DisabilityFigures:
     figures: strawberry.Private[Any]
 
     @strawberry.field(description="月份 First day of the month counted")
+    @direct
     def month(self) -> dt.date:
         return self.figures.month  # type: ignore[no-any-return]
 
     @strawberry.field(description="分补贴 Recipients and totals per subsidy (shown separately)")
+    @direct
     def subsidies(self, info: strawberry.Info) -> list[DisabilitySubsidyFigures]:
         rows = self.figures.subsidies
         shown = small_cells(info, [f.recipients for f in rows], field="recipients")
@@ -515,6 +556,7 @@ class DisabilityFigures:
         ]
 
     @strawberry.field(description="合计(分) Both subsidies, in fen")
+    @direct
     def monthly_total_fen(self, info: strawberry.Info) -> int | None:
         rows = self.figures.subsidies
         return small_cell_amount(
@@ -524,10 +566,12 @@ class DisabilityFigures:
     @strawberry.field(
         description="应验证人数 Recipients under a verification cycle that has opened"
     )
+    @direct
     def verification_covered(self, info: strawberry.Info) -> int | None:
         return small_cell(info, self.figures.verification_covered)
 
     @strawberry.field(description="已验证人数 Of those, verified since the cycle opened")
+    @direct
     def verification_verified(self, info: strawberry.Info) -> int | None:
         return small_cell(info, self.figures.verification_verified)
 
@@ -535,6 +579,7 @@ class DisabilityFigures:
         description="验证率 Verified ÷ covered in the current cycle (null when none are "
         "covered, or a small cell)"
     )
+    @direct
     def verification_rate(self, info: strawberry.Info) -> float | None:
         f = self.figures
         if is_small(info.context, f.verification_covered) or is_small(
@@ -544,15 +589,18 @@ class DisabilityFigures:
         return f.verification_rate  # type: ignore[no-any-return]
 
     @strawberry.field(description="暂停发放 Grants suspended")
+    @direct
     def suspended_grants(self, info: strawberry.Info) -> int | None:
         return small_cell(info, self.figures.suspended_grants)
 
     @strawberry.field(description="待复核 Grants flagged for review")
+    @direct
     def flagged_grants(self, info: strawberry.Info) -> int | None:
         return small_cell(info, self.figures.flagged_grants)
 
     @strawberry.field(
         description="应享未享 Persons who appear eligible but have no grant or application"
     )
+    @direct
     def eligible_not_enrolled(self, info: strawberry.Info) -> int | None:
         return small_cell(info, self.figures.eligible_not_enrolled)

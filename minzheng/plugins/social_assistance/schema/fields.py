@@ -21,6 +21,7 @@ from minzheng.plugins.social_assistance.schema.types import (
 )
 from minzheng.plugins.social_assistance.services import dibao, tekun
 from minzheng.plugins.social_assistance.services.common import NEAR_POVERTY
+from minzheng.schema.direct import direct
 from minzheng.schema.types import ctx
 
 P = "social_assistance."
@@ -31,6 +32,7 @@ class HouseholdFields:
     @strawberry.field(
         description="低保 Minimum living guarantee: the household's current case and history"
     )
+    @direct
     async def minimum_living_guarantee(self, info: strawberry.Info) -> DibaoOverview:
         rows = await ctx(info).loaders[P + "dibao_cases_by_household"].load(self.id)  # type: ignore[attr-defined]
         current = next(
@@ -40,6 +42,7 @@ class HouseholdFields:
         return DibaoOverview(current=current, history=rows)
 
     @strawberry.field(description="低保边缘家庭 The latest near-poverty determination, if any")
+    @direct
     async def near_poverty(self, info: strawberry.Info) -> NearPovertyType | None:
         rows = await ctx(info).loaders[P + "near_poverty_by_household"].load(self.id)  # type: ignore[attr-defined]
         return rows[0] if rows else None
@@ -48,12 +51,14 @@ class HouseholdFields:
 @strawberry.type
 class PersonFields:
     @strawberry.field(description="特困供养 Extreme-poverty support: current case and history")
+    @direct
     async def extreme_poverty_support(self, info: strawberry.Info) -> TekunOverview:
         rows = await ctx(info).loaders[P + "tekun_cases_by_person"].load(self.id)  # type: ignore[attr-defined]
         current = next((r for r in rows if r.status in (*tekun.OPEN, m.TekunStatus.ACTIVE)), None)
         return TekunOverview(current=current, history=rows)
 
     @strawberry.field(description="临时救助 Temporary assistance cases, newest first")
+    @direct
     async def temporary_assistance(self, info: strawberry.Info) -> list[TemporaryCaseType]:
         return await ctx(info).loaders[P + "temporary_cases_by_person"].load(self.id)  # type: ignore[attr-defined,no-any-return]
 
@@ -106,6 +111,7 @@ class SocialAssistanceStatistics:
         return DivisionCode.parse(self.code).bounds
 
     @strawberry.field(description="按项目 Households, persons and monthly amount by programme")
+    @direct
     async def programmes(self, info: strawberry.Info) -> list[ProgrammeFigures]:
         lo, hi = self.area()
         db = ctx(info).db
@@ -179,6 +185,7 @@ class SocialAssistanceStatistics:
         ]
 
     @strawberry.field(description="低保按状态 低保 cases by state")
+    @direct
     async def minimum_living_guarantee_by_status(self, info: strawberry.Info) -> list[StatusCount]:
         lo, hi = self.area()
         rows = await ctx(info).db.rows(
@@ -190,6 +197,7 @@ class SocialAssistanceStatistics:
         return [StatusCount(status=s, count=int(n)) for s, n in rows]
 
     @strawberry.field(description="超期案件 Cases whose next step is overdue (all programmes)")
+    @direct
     async def cases_overdue(self, info: strawberry.Info) -> int:
         lo, hi = self.area()
         today = dt.date.today()
@@ -206,6 +214,7 @@ class SocialAssistanceStatistics:
         return total
 
     @strawberry.field(description="核查超期 低保 cases whose review is overdue")
+    @direct
     async def reviews_overdue(self, info: strawberry.Info) -> int:
         lo, hi = self.area()
         return int(
@@ -220,6 +229,7 @@ class SocialAssistanceStatistics:
         )
 
     @strawberry.field(description="渐退期 Households in phase-out")
+    @direct
     async def phase_outs(self, info: strawberry.Info) -> int:
         lo, hi = self.area()
         return int(
@@ -233,6 +243,7 @@ class SocialAssistanceStatistics:
         )
 
     @strawberry.field(description="临时救助 Temporary assistance granted in a year")
+    @direct
     async def temporary_assistance(
         self, info: strawberry.Info, year: int | None = None
     ) -> TemporaryFigures:
@@ -257,6 +268,7 @@ class SocialAssistanceStatistics:
         )
 
     @strawberry.field(description="备用金余额(分) Reserve funds' balance in the division")
+    @direct
     async def reserve_fund_balance_fen(self, info: strawberry.Info) -> int:
         lo, hi = self.area()
         return int(
@@ -272,6 +284,7 @@ class SocialAssistanceStatistics:
 @strawberry.type
 class RegionStatisticsFields:
     @strawberry.field(description="社会救助 Social assistance figures for this division")
+    @direct
     def social_assistance(self) -> SocialAssistanceStatistics:
         return SocialAssistanceStatistics(code=self.code)  # type: ignore[attr-defined]
 

@@ -17,6 +17,7 @@ from minzheng.plugins.social_assistance import rules
 from minzheng.plugins.social_assistance.services import dibao as dibao_service
 from minzheng.plugins.social_assistance.services import tekun as tekun_service
 from minzheng.schema import ids
+from minzheng.schema.direct import direct
 from minzheng.schema.pagination import Edge, PageInfo
 from minzheng.schema.types import HouseholdRef, Node, PersonRef, RegionRef
 
@@ -187,6 +188,7 @@ class StandardType:
     is_type_of = _row_type(m.SocialAssistanceStandard)
 
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(ids.encode("SocialAssistanceStandard", self.id))  # type: ignore[attr-defined]
 
@@ -228,6 +230,7 @@ class StandardType:
     note: str | None = strawberry.field(description="备注 Note")
 
     @strawberry.field(description="分档 Tiers (tiered mode)")
+    @direct
     def tiers(self) -> list[TierType]:
         return [
             TierType(
@@ -239,6 +242,7 @@ class StandardType:
         ]
 
     @strawberry.field(description="区划 The region")
+    @direct
     async def region(self, info: strawberry.Info) -> RegionRef | None:
         return await _loader(info, "region_by_code").load(self.region_code)  # type: ignore[no-any-return]
 
@@ -255,6 +259,7 @@ class CoveredMember:
     removal_reason: str | None = strawberry.field(description="减员原因 Why removed")
 
     @strawberry.field(description="人员 The person")
+    @direct
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         return await _loader(info, "person_by_id").load(self.person_id)  # type: ignore[attr-defined,no-any-return]
 
@@ -284,10 +289,12 @@ class DibaoCaseType(Node):
     is_type_of = _row_type(m.DibaoCase)
 
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(ids.encode("MinimumLivingGuaranteeCase", self.id))  # type: ignore[attr-defined]
 
     @strawberry.field(description="数据库编号 Database key")
+    @direct
     def pk(self) -> int:
         return self.id  # type: ignore[attr-defined, return-value]
 
@@ -326,19 +333,23 @@ class DibaoCaseType(Node):
     version: int = strawberry.field(description="版本 Version for optimistic locking")
 
     @strawberry.field(description="超期 The next step is overdue")
+    @direct
     def overdue(self) -> bool:
         return self.due_on is not None and self.due_on < _today()
 
     @strawberry.field(description="公示截止 Last day of the notice")
+    @direct
     def notice_ends_on(self) -> dt.date | None:
         posted = self.notice_posted_on
         return posted + dt.timedelta(days=6) if posted else None
 
     @strawberry.field(description="办理时限 Every procedural deadline of the case")
+    @direct
     def deadlines(self) -> list[Deadline]:
         return Deadline.many(dibao_service.deadlines(self, _today()))  # type: ignore[arg-type]
 
     @strawberry.field(description="渐退期 The phase-out, if any")
+    @direct
     def phase_out(self) -> PhaseOut | None:
         first = self.phase_out_first_month  # type: ignore[attr-defined]
         last = self.phase_out_last_month  # type: ignore[attr-defined]
@@ -353,14 +364,17 @@ class DibaoCaseType(Node):
         )
 
     @strawberry.field(description="户 The household")
+    @direct
     async def household(self, info: strawberry.Info) -> HouseholdRef | None:
         return await _loader(info, "household_by_id").load(self.household_id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="申请人 The applying member")
+    @direct
     async def applicant(self, info: strawberry.Info) -> PersonRef | None:
         return await _loader(info, "person_by_id").load(self.applicant_person_id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="保障成员 Covered members (current unless all=true)")
+    @direct
     async def covered_members(
         self, info: strawberry.Info, all: bool = False
     ) -> list[CoveredMember]:
@@ -368,10 +382,12 @@ class DibaoCaseType(Node):
         return [r for r in rows if all or r.removed_on is None]
 
     @strawberry.field(description="公示异议 Objections")
+    @direct
     async def objections(self, info: strawberry.Info) -> list[Objection]:
         return await _loader(info, "social_assistance.dibao_objections_by_case").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="适用标准 The standard of the last assessment")
+    @direct
     async def standard(self, info: strawberry.Info) -> StandardType | None:
         sid = self.standard_id  # type: ignore[attr-defined]
         return await _loader(info, "social_assistance.standard_by_id").load(sid) if sid else None
@@ -401,10 +417,12 @@ class ConditionType:
     assessed_on: dt.date = strawberry.field(description="评估日期 Assessed on")
 
     @strawberry.field(description="条件名称 Title (Chinese)")
+    @direct
     def title(self) -> str:
         return tekun_service.CONDITION_TITLES[self.code]
 
     @strawberry.field(description="判定依据 The rule's reasons")
+    @direct
     def reasons(self) -> list[RuleResult]:
         return RuleResult.stored(self.reasons)  # type: ignore[arg-type]
 
@@ -425,6 +443,7 @@ class SupporterType:
     imprisoned: bool = strawberry.field(description="在监狱服刑")
 
     @strawberry.field(description="无履行义务能力 Unable to support, with the reason")
+    @direct
     def assessment(self) -> RuleResult:
         facts = tekun_service.supporter_facts([self])  # type: ignore[list-item]
         return RuleResult.of(rules.supporter_unable(facts[0], _today()))
@@ -449,10 +468,12 @@ class TekunCaseType(Node):
     is_type_of = _row_type(m.TekunCase)
 
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(ids.encode("ExtremePovertySupportCase", self.id))  # type: ignore[attr-defined]
 
     @strawberry.field(description="数据库编号 Database key")
+    @direct
     def pk(self) -> int:
         return self.id  # type: ignore[attr-defined, return-value]
 
@@ -485,26 +506,32 @@ class TekunCaseType(Node):
     version: int = strawberry.field(description="版本 Version for optimistic locking")
 
     @strawberry.field(description="超期 The next step is overdue")
+    @direct
     def overdue(self) -> bool:
         return self.due_on is not None and self.due_on < _today()
 
     @strawberry.field(description="办理时限 Procedural deadlines")
+    @direct
     def deadlines(self) -> list[Deadline]:
         return Deadline.many(tekun_service.deadlines(self, _today()))  # type: ignore[arg-type]
 
     @strawberry.field(description="人员 The supported person")
+    @direct
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         return await _loader(info, "person_by_id").load(self.person_id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="认定条件 The three conditions as recorded")
+    @direct
     async def conditions(self, info: strawberry.Info) -> list[ConditionType]:
         return await _loader(info, "social_assistance.conditions_by_case").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="法定义务人 Supporters")
+    @direct
     async def supporters(self, info: strawberry.Info) -> list[SupporterType]:
         return await _loader(info, "social_assistance.supporters_by_case").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="自理能力评估 Self-care assessments, newest first")
+    @direct
     async def self_care_assessments(self, info: strawberry.Info) -> list[SelfCareType]:
         return await _loader(info, "social_assistance.self_care_by_case").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
@@ -529,6 +556,7 @@ class FundEntryType:
     booked_by: str | None = strawberry.field(description="经办人 Booked by")
 
     @strawberry.field(description="临时救助案件 The case paid, for a draw")
+    @direct
     async def temporary_case(self, info: strawberry.Info) -> TemporaryCaseType | None:
         cid = self.temporary_case_id  # type: ignore[attr-defined]
         return await _loader(info, "social_assistance.temporary_by_id").load(cid) if cid else None
@@ -539,10 +567,12 @@ class TemporaryCaseType(Node):
     is_type_of = _row_type(m.TemporaryCase)
 
     @strawberry.field(description="全局ID Global ID")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(ids.encode("TemporaryAssistanceCase", self.id))  # type: ignore[attr-defined]
 
     @strawberry.field(description="数据库编号 Database key")
+    @direct
     def pk(self) -> int:
         return self.id  # type: ignore[attr-defined, return-value]
 
@@ -567,19 +597,23 @@ class TemporaryCaseType(Node):
     version: int = strawberry.field(description="版本 Version for optimistic locking")
 
     @strawberry.field(description="超期 The next step is overdue")
+    @direct
     def overdue(self) -> bool:
         return self.due_on is not None and self.due_on < _today()
 
     @strawberry.field(description="人员 The person helped")
+    @direct
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         return await _loader(info, "person_by_id").load(self.person_id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="户 The person's household at the time")
+    @direct
     async def household(self, info: strawberry.Info) -> HouseholdRef | None:
         hid = self.household_id  # type: ignore[attr-defined]
         return await _loader(info, "household_by_id").load(hid) if hid else None
 
     @strawberry.field(description="备用金支出 The reserve-fund draw that paid it")
+    @direct
     async def fund_entry(self, info: strawberry.Info) -> FundEntryType | None:
         return await _loader(info, "social_assistance.fund_entry_by_case").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
@@ -597,18 +631,22 @@ class ReserveFundType:
     is_type_of = _row_type(m.ReserveFund)
 
     @strawberry.field(description="乡镇代码 Township code")
+    @direct
     def township_code(self) -> str:
         return self.region_code  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="乡镇 The township")
+    @direct
     async def township(self, info: strawberry.Info) -> RegionRef | None:
         return await _loader(info, "region_by_code").load(self.region_code)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="余额(分) Balance: the sum of every entry")
+    @direct
     async def balance_fen(self, info: strawberry.Info) -> int:
         return await _loader(info, "social_assistance.fund_balance_by_id").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(description="收支明细 Entries, oldest first")
+    @direct
     async def entries(
         self, info: strawberry.Info, first: int = 20, after: str | None = None
     ) -> FundEntryConnection:
@@ -634,10 +672,12 @@ class NearPovertyType:
     members: int = strawberry.field(description="成员数 Members counted")
 
     @strawberry.field(description="判定依据 The rules' reasons")
+    @direct
     def reasons(self) -> list[RuleResult]:
         return RuleResult.stored(self.reasons)  # type: ignore[arg-type]
 
     @strawberry.field(description="户 The household")
+    @direct
     async def household(self, info: strawberry.Info) -> HouseholdRef | None:
         return await _loader(info, "household_by_id").load(self.household_id)  # type: ignore[attr-defined,no-any-return]
 
@@ -652,6 +692,7 @@ class DibaoCaseConnection:
     _page: strawberry.Private[Any]
 
     @strawberry.field(description="总数 Total matching cases")
+    @direct
     async def total_count(self) -> int:
         return await self._page.total_count()  # type: ignore[no-any-return]
 
@@ -663,6 +704,7 @@ class TekunCaseConnection:
     _page: strawberry.Private[Any]
 
     @strawberry.field(description="总数 Total matching cases")
+    @direct
     async def total_count(self) -> int:
         return await self._page.total_count()  # type: ignore[no-any-return]
 
@@ -674,5 +716,6 @@ class TemporaryCaseConnection:
     _page: strawberry.Private[Any]
 
     @strawberry.field(description="总数 Total matching cases")
+    @direct
     async def total_count(self) -> int:
         return await self._page.total_count()  # type: ignore[no-any-return]

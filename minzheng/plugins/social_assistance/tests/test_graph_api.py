@@ -296,7 +296,9 @@ async def test_case_lists_have_no_n_plus_one(api) -> None:
     with api.count_statements() as six:
         data = await api.gql(q, {"n": 6})
     assert len(data["minimumLivingGuaranteeCases"]["edges"]) == 6
-    assert len(six) == len(two)
+    # rows one loader brings prime the others (members prime persons), so a
+    # small page may need one statement the larger one's timing saves; never more
+    assert len(six) <= len(two)
 
 
 async def test_several_root_fields_at_once(api) -> None:
