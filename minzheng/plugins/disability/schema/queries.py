@@ -58,6 +58,7 @@ from minzheng.plugins.disability.schema.types import (
 )
 from minzheng.plugins.disability.settings import get_policy
 from minzheng.schema import ids
+from minzheng.schema.limits import list_size
 from minzheng.schema.pagination import Edge, PageInfo, keyset_page
 from minzheng.schema.permissions import requires
 
@@ -429,7 +430,9 @@ class PersonFields:
         return await loader(info, "care_eligibility_by_person").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(
-        description="照护服务 Care arrangements, oldest first", extensions=requires(READ)
+        description="照护服务 Care arrangements, oldest first",
+        extensions=requires(READ),
+        metadata=list_size(2),
     )
     async def disability_care_arrangements(
         self, info: strawberry.Info
@@ -439,6 +442,7 @@ class PersonFields:
     @strawberry.field(
         description="精神障碍社区康复 Community rehabilitation enrolments, newest first",
         extensions=requires(READ),
+        metadata=list_size(2),
     )
     async def rehabilitation(self, info: strawberry.Info) -> list[RehabilitationEnrolment]:
         return await loader(info, "rehab_by_person").load(self.id)  # type: ignore[attr-defined,no-any-return]
