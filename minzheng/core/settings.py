@@ -61,7 +61,8 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(default=4000, ge=10)
     max_query_aliases: int = Field(default=30, ge=0)
     max_query_cost: int = Field(default=20000, ge=1)
-    #: Assumed size of a list field that takes no ``first`` argument (cost limit).
+    #: Assumed size of a list field that takes no ``first`` argument and declares no
+    #: ``list_size`` (cost limit).
     default_list_size: int = Field(default=10, ge=1)
     #: ``off``: any query; ``allowed``: registered hashes may be sent alone;
     #: ``required``: only registered queries run.

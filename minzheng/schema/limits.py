@@ -15,11 +15,18 @@
 
 The **cost** of a field is 1, plus the cost of its selections times the size
 of the list it returns: ``first``/``last`` (capped at the page size; a variable's
-value or the argument's default is used) for a connection or list field, the
-configured default for a plain list field.  A connection's ``first`` multiplies
-what lies under its ``edges``/``nodes`` lists, not its ``pageInfo``.  Fragments
-are costed once per type and scaled, so a "fragment bomb" is measured without
-being expanded.
+value or the argument's default is used) for a connection or list field; for a
+plain list field, the length its declaration expects (:func:`list_size`, field
+metadata: ``Household.members`` about 6) or else the configured default.  A
+connection's ``first`` multiplies what lies under its ``edges``/``nodes`` lists,
+not its ``pageInfo``.  Fragments are costed once per type and scaled, so a
+"fragment bomb" is measured without being expanded.
+
+A measurement depends on the document, the operation, the schema, the page
+size and default list size, and the values of the variables it read (those given
+to ``first``/``last``): it is cached per configured :class:`QueryLimits` and
+schema under exactly that key (:class:`MeasureCache`), so a repeated operation
+with other variables is a dictionary lookup.
 
 Each refusal is a GraphQL error whose ``extensions`` carry ``code``, ``limit``
 and ``actual``.  :class:`PersistedQueries` (same module) refuses operations that
@@ -29,7 +36,11 @@ are not registered when a deployment requires it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
+import json
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -60,6 +71,35 @@ if TYPE_CHECKING:
     from minzheng.core.settings import Settings
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+
+#: key of the expected list length in a strawberry field's ``metadata``
+LIST_SIZE = "minzheng.list_size"
+
+
+def list_size(expected: int) -> dict[str, int]:
+    """Field ``metadata`` declaring the length a list field usually returns at
+    most (an upper-typical figure, not a cap): the query-cost limit multiplies
+    the field's selections by it instead of the configured default::
+
+        @strawberry.field(description="户成员 Members", metadata=list_size(6))
+        async def members(self, info: strawberry.Info) -> list[Member]: ...
+
+    Merge it with other metadata as ``metadata={**list_size(6), ...}``.  Fields
+    with a ``first``/``last`` argument are costed by that argument instead."""
+    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+        raise ValueError(f"list_size must be a non-negative int, not {expected!r}")
+    return {LIST_SIZE: expected}
+
+
+def declared_list_size(field: Any) -> int | None:
+    """The :func:`list_size` declared on a graphql-core field (through the
+    strawberry field on its ``extensions``), or None."""
+    definition = (getattr(field, "extensions", None) or {}).get("strawberry-definition")
+    metadata = getattr(definition, "metadata", None)
+    if not metadata:
+        return None
+    value = metadata.get(LIST_SIZE)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def limit_error(
@@ -115,13 +155,18 @@ def _unwrap(t: Any) -> tuple[Any, bool]:
 
 
 class Measurer:
-    """Depth, aliases and cost of one operation, fragments memoised per type."""
+    """Depth, aliases and cost of one operation, fragments memoised per type.
+
+    Variables are read only through :meth:`_variable`, which records each name
+    in :attr:`read`: a measurement is a function of the document, the schema,
+    the two sizes and the values of exactly those variables (what
+    :class:`MeasureCache` keys on)."""
 
     def __init__(
         self,
         schema: GraphQLSchema,
         document: DocumentNode,
-        variables: dict[str, Any] | None,
+        variables: Mapping[str, Any] | None,
         *,
         max_page_size: int,
         default_list_size: int,
@@ -130,23 +175,32 @@ class Measurer:
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        self.variables = dict(variables or {})
+        self._variables: Mapping[str, Any] = variables or {}
         self.max_page = max_page_size
         self.default_list = default_list_size
+        self.read: set[str] = set()
         self._memo: dict[tuple[str, str, int | None], Measure] = {}
         self._active: set[str] = set()
         self._var_defaults: dict[str, Any] = {}
 
     def operation(self, op: OperationDefinitionNode) -> Measure:
-        for vd in op.variable_definitions or ():
-            if vd.default_value is not None and vd.variable.name.value not in self.variables:
-                self._var_defaults[vd.variable.name.value] = value_from_ast_untyped(
-                    vd.default_value
-                )
+        self._var_defaults = {
+            vd.variable.name.value: value_from_ast_untyped(vd.default_value)
+            for vd in op.variable_definitions or ()
+            if vd.default_value is not None
+        }
+        self._memo.clear()  # fragments may read this operation's variable defaults
         root = self.schema.get_root_type(op.operation)
         return self._selection_set(op.selection_set, root, pending=None)
 
     # -- helpers
+
+    def _variable(self, name: str) -> Any:
+        """A variable's value (its declared default when not given), recorded."""
+        self.read.add(name)
+        if name in self._variables:
+            return self._variables[name]
+        return self._var_defaults.get(name)
 
     def _arg_value(self, node: FieldNode, name: str) -> tuple[bool, Any]:
         for arg in node.arguments or ():
@@ -154,10 +208,7 @@ class Measurer:
                 continue
             v = arg.value
             if isinstance(v, VariableNode):
-                var = v.name.value
-                if var in self.variables:
-                    return True, self.variables[var]
-                return True, self._var_defaults.get(var)
+                return True, self._variable(v.name.value)
             if isinstance(v, IntValueNode):
                 return True, int(v.value)
             return True, value_from_ast_untyped(v)
@@ -238,7 +289,8 @@ class Measurer:
             elif pending is not None:
                 mult = pending
             else:
-                mult = self.default_list
+                hint = declared_list_size(field_def)
+                mult = self.default_list if hint is None else hint
         elif page is not None:
             child_pending = page
         sub = self._selection_set(node.selection_set, get_named_type(named), child_pending)
@@ -260,6 +312,112 @@ def selected_operations(
     return ops
 
 
+# ------------------------------------------------------------------ caching
+
+_ABSENT = "\x00absent"  # not a JSON text, so never equal to a given value's token
+_MAX_TOKEN = 64  # longer variable values are measured, not cached
+
+
+def _token(variables: Mapping[str, Any], name: str) -> str | None:
+    """A hashable stand-in for a variable's value that tells apart every two
+    values the measurement could tell apart (``1``, ``true``, ``"1"``, ``1.0``,
+    null, absent); None when the value is unusual enough not to cache."""
+    if name not in variables:
+        return _ABSENT
+    try:
+        token = json.dumps(variables[name], sort_keys=True, allow_nan=True)
+    except (TypeError, ValueError):
+        return None
+    return token if len(token) <= _MAX_TOKEN else None
+
+
+@dataclass
+class _Entry:
+    """What one (document, operation name) measured to, per variable values."""
+
+    read: tuple[str, ...]
+    results: OrderedDict[tuple[str, ...], tuple[Measure, ...]]
+
+
+class MeasureCache:
+    """Measurements by (document text, operation name, values of the variables
+    the measurement read), least recently used first out.
+
+    One cache belongs to one schema and one page size / default list size (see
+    :meth:`QueryLimits.cache_for`), so those are part of the key by construction.
+    Which variables a measurement reads depends on the document alone, and the
+    measurement depends on nothing else that varies: two requests that agree on
+    the text, the operation name and those values measure the same.
+    """
+
+    def __init__(self, maxsize: int = 1024, per_document: int = 16) -> None:
+        self.maxsize = maxsize
+        self.per_document = per_document
+        self._entries: OrderedDict[tuple[str, str | None], _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def _values(self, entry: _Entry, variables: Mapping[str, Any]) -> tuple[str, ...] | None:
+        tokens = []
+        for name in entry.read:
+            token = _token(variables, name)
+            if token is None:
+                return None
+            tokens.append(token)
+        return tuple(tokens)
+
+    def get(
+        self, text: str, operation_name: str | None, variables: Mapping[str, Any]
+    ) -> tuple[Measure, ...] | None:
+        with self._lock:
+            entry = self._entries.get((text, operation_name))
+            if entry is not None:
+                values = self._values(entry, variables)
+                found = entry.results.get(values) if values is not None else None
+                if found is not None:
+                    self._entries.move_to_end((text, operation_name))
+                    entry.results.move_to_end(values)  # type: ignore[arg-type]
+                    self.hits += 1
+                    return found
+            self.misses += 1
+            return None
+
+    def put(
+        self,
+        text: str,
+        operation_name: str | None,
+        variables: Mapping[str, Any],
+        read: set[str],
+        measures: tuple[Measure, ...],
+    ) -> None:
+        key = (text, operation_name)
+        names = tuple(sorted(read))
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.read != names:
+                entry = _Entry(read=names, results=OrderedDict())
+                self._entries[key] = entry
+            values = self._values(entry, variables)
+            if values is None:
+                return
+            entry.results[values] = measures
+            entry.results.move_to_end(values)
+            while len(entry.results) > self.per_document:
+                entry.results.popitem(last=False)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return sum(len(e.results) for e in self._entries.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+
 # ---------------------------------------------------------------- extension
 
 
@@ -273,6 +431,8 @@ class QueryLimits(SchemaExtension):
     max_page_size: ClassVar[int] = 100
     default_list_size: ClassVar[int] = 10
     introspection: ClassVar[bool] = True
+    cache_size: ClassVar[int] = 1024
+    _caches: ClassVar[weakref.WeakKeyDictionary[GraphQLSchema, MeasureCache]]
 
     @classmethod
     def configure(cls, **limits: Any) -> type[QueryLimits]:
@@ -284,6 +444,7 @@ class QueryLimits(SchemaExtension):
             "max_page_size",
             "default_list_size",
             "introspection",
+            "cache_size",
         }
         if unknown:
             raise TypeError(f"unknown limit(s): {', '.join(sorted(unknown))}")
@@ -325,10 +486,32 @@ class QueryLimits(SchemaExtension):
                 ctx.pre_execution_errors = errors
         yield
 
-    def check(
-        self, doc: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None
-    ) -> list[GraphQLError]:
+    @classmethod
+    def cache_for(cls, schema: GraphQLSchema) -> MeasureCache:
+        """The measurement cache of this configured class on ``schema`` (each
+        :meth:`configure` makes a class of its own, so with its own caches)."""
+        caches = cls.__dict__.get("_caches")
+        if caches is None:  # a class of its own, never a parent's caches
+            caches = weakref.WeakKeyDictionary()
+            cls._caches = caches
+        cache = caches.get(schema)
+        if cache is None:
+            cache = caches.setdefault(schema, MeasureCache(maxsize=cls.cache_size))
+        return cache
+
+    def measure(
+        self, doc: DocumentNode, variables: Mapping[str, Any] | None, operation_name: str | None
+    ) -> tuple[Measure, ...]:
+        """The measures of the operations the request selects, cached."""
         schema = self.execution_context.schema._schema
+        variables = variables or {}
+        text = self.execution_context.query
+        cache = self.cache_for(schema) if text and self.cache_size > 0 else None
+        if cache is not None:
+            assert text is not None
+            found = cache.get(text, operation_name, variables)
+            if found is not None:
+                return found
         measurer = Measurer(
             schema,
             doc,
@@ -336,8 +519,16 @@ class QueryLimits(SchemaExtension):
             max_page_size=self.max_page_size,
             default_list_size=self.default_list_size,
         )
-        for op in selected_operations(doc, operation_name):
-            m = measurer.operation(op)
+        measures = tuple(measurer.operation(op) for op in selected_operations(doc, operation_name))
+        if cache is not None:
+            assert text is not None
+            cache.put(text, operation_name, variables, measurer.read, measures)
+        return measures
+
+    def check(
+        self, doc: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> list[GraphQLError]:
+        for m in self.measure(doc, variables, operation_name):
             if m.introspection is not None and not self.introspection:
                 return [
                     limit_error(
@@ -489,12 +680,16 @@ def security_extensions(
 
 
 __all__ = [
+    "LIST_SIZE",
+    "MeasureCache",
     "MemoryQueryStore",
     "PersistedQueries",
     "QueryLimits",
     "QueryStore",
     "count_tokens",
+    "declared_list_size",
     "limit_error",
+    "list_size",
     "measure",
     "query_hash",
     "security_extensions",

@@ -29,6 +29,7 @@ from minzheng.schema.enums import (
     Whereabouts,
 )
 from minzheng.schema.errors import UserError
+from minzheng.schema.limits import list_size
 from minzheng.schema.mutations import run
 from minzheng.schema.pagination import Edge, PageInfo, keyset_page
 from minzheng.schema.permissions import requires
@@ -183,7 +184,10 @@ class RegistryQuery:
             ) from None
         return await ctx(info).loaders["region_by_code"].load(full)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="下级区划 Divisions under a parent; top level without one")
+    @strawberry.field(
+        description="下级区划 Divisions under a parent; top level without one",
+        metadata=list_size(30),
+    )
     async def regions(
         self, info: strawberry.Info, parent_code: str | None = None
     ) -> list[RegionRef]:

@@ -17,6 +17,7 @@ from strawberry.dataloader import DataLoader
 from minzheng.core.divisions import DivisionCode
 from minzheng.core.models import Household, Person
 from minzheng.schema.enums import Sex
+from minzheng.schema.limits import list_size
 from minzheng.schema.pii import small_cell, small_cells
 from minzheng.schema.types import ctx
 
@@ -74,7 +75,7 @@ class RegionStatisticsBase:
         )
         return small_cell(info, int(await ctx(info).db.scalar(stmt) or 0))
 
-    @strawberry.field(description="按性别 Living persons by sex")
+    @strawberry.field(description="按性别 Living persons by sex", metadata=list_size(len(Sex)))
     async def by_sex(self, info: strawberry.Info) -> list[SexCount]:
         by_sex: dict[Any, int] = {}
         for (sex, _band), n in (await self._figures(info)).items():
@@ -83,7 +84,10 @@ class RegionStatisticsBase:
         counts = small_cells(info, [n for _s, n in ordered])
         return [SexCount(sex=s, count=c) for (s, _n), c in zip(ordered, counts, strict=True)]
 
-    @strawberry.field(description="按年龄段 Living persons by age band (0-15, 16-59, 60-79, 80+)")
+    @strawberry.field(
+        description="按年龄段 Living persons by age band (0-15, 16-59, 60-79, 80+)",
+        metadata=list_size(len(AGE_BANDS)),
+    )
     async def by_age_band(self, info: strawberry.Info) -> list[AgeBandCount]:
         counts: dict[str, int] = {}
         for (_sex, band), n in (await self._figures(info)).items():

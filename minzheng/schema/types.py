@@ -22,6 +22,7 @@ from minzheng.schema.enums import (
     Sex,
     Whereabouts,
 )
+from minzheng.schema.limits import list_size
 from minzheng.schema.pii import pii_field
 
 if TYPE_CHECKING:
@@ -134,7 +135,9 @@ class PersonBase(Node):
         m = await ctx(info).loaders["membership_by_person"].load(self.id)  # type: ignore[attr-defined]
         return m.relation if m else None
 
-    @strawberry.field(description="享受项目 Programme enrolments of this person")
+    @strawberry.field(
+        description="享受项目 Programme enrolments of this person", metadata=list_size(4)
+    )
     @direct
     async def enrolments(self, info: strawberry.Info, current_only: bool = True) -> list[Enrolment]:
         rows = await ctx(info).loaders["enrolments_by_person"].load(self.id)  # type: ignore[attr-defined]
@@ -172,7 +175,7 @@ class HouseholdBase(Node):
     async def region(self, info: strawberry.Info) -> RegionRef | None:
         return await ctx(info).loaders["region_by_code"].load(self.region_code)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="户成员 Members, head first")
+    @strawberry.field(description="户成员 Members, head first", metadata=list_size(6))
     @direct
     async def members(self, info: strawberry.Info) -> list[Member]:
         rows = await ctx(info).loaders["members_by_household"].load(self.id)  # type: ignore[attr-defined]
@@ -185,12 +188,14 @@ class HouseholdBase(Node):
         pid = self.head_person_id  # type: ignore[attr-defined]
         return await ctx(info).loaders["person_by_id"].load(pid) if pid else None
 
-    @strawberry.field(description="家庭收入 Income records, newest first")
+    @strawberry.field(description="家庭收入 Income records, newest first", metadata=list_size(8))
     @direct
     async def incomes(self, info: strawberry.Info) -> list[Income]:
         return await ctx(info).loaders["incomes_by_household"].load(self.id)  # type: ignore[attr-defined,no-any-return]
 
-    @strawberry.field(description="享受项目 Household-level programme enrolments")
+    @strawberry.field(
+        description="享受项目 Household-level programme enrolments", metadata=list_size(3)
+    )
     @direct
     async def enrolments(self, info: strawberry.Info, current_only: bool = True) -> list[Enrolment]:
         rows = await ctx(info).loaders["enrolments_by_household"].load(self.id)  # type: ignore[attr-defined]
@@ -269,7 +274,7 @@ class RegionBase:
         code = self.parent_code  # type: ignore[attr-defined]
         return await ctx(info).loaders["region_by_code"].load(code) if code else None
 
-    @strawberry.field(description="下级 Child divisions")
+    @strawberry.field(description="下级 Child divisions", metadata=list_size(30))
     @direct
     async def children(self, info: strawberry.Info) -> list[RegionRef]:
         return await ctx(info).loaders["regions_by_parent"].load(self.code)  # type: ignore[no-any-return]

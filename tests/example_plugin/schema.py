@@ -13,6 +13,7 @@ from minzheng.core.hookspecs import SchemaContribution
 from minzheng.core.models import Person as PersonRow
 from minzheng.schema import ids
 from minzheng.schema.errors import UserError
+from minzheng.schema.limits import list_size
 from minzheng.schema.mutations import run
 from minzheng.schema.permissions import requires
 from minzheng.schema.pii import small_cell
@@ -88,7 +89,7 @@ class Mutation:
 
 @strawberry.type
 class PersonFields:
-    @strawberry.field(description="示例备注 Notes about this person")
+    @strawberry.field(description="示例备注 Notes about this person", metadata=list_size(3))
     async def example_notes(self, info: strawberry.Info) -> list[ExampleNote]:
         return await info.context.loaders["example.notes_by_person"].load(self.id)  # type: ignore[attr-defined,no-any-return]
 

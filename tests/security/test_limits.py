@@ -8,10 +8,14 @@ import strawberry
 
 from minzheng.core.settings import Settings
 from minzheng.schema.limits import (
+    LIST_SIZE,
+    Measure,
+    MeasureCache,
     MemoryQueryStore,
     PersistedQueries,
     QueryLimits,
     count_tokens,
+    list_size,
     measure,
     query_hash,
     security_extensions,
@@ -263,3 +267,157 @@ async def test_security_extensions_from_settings() -> None:
     s = strawberry.Schema(Query, extensions=exts)
     assert codes(await s.execute("{ __schema { types { name } } }")) == ["INTROSPECTION_DISABLED"]
     assert codes(await s.execute("{ person { friend { friend { name } } } }")) == ["QUERY_TOO_DEEP"]
+
+
+# ------------------------------------------------------------ list size hints
+
+
+@strawberry.type
+class Family:
+    name: str
+
+    @strawberry.field(metadata=list_size(3))
+    def children(self) -> list[Family]:
+        CALLS.append("children")
+        return [Family(name="c")]
+
+    @strawberry.field
+    def cousins(self) -> list[Family]:
+        return []
+
+
+@strawberry.type
+class FamilyQuery:
+    @strawberry.field(metadata=list_size(2))
+    def families(self) -> list[Family]:
+        CALLS.append("families")
+        return [Family(name="f")]
+
+    @strawberry.field
+    def persons(self, first: int = 10) -> PersonConnection:
+        return Query.persons(self, first)  # type: ignore[arg-type]
+
+    @strawberry.field
+    def person(self, id_number: str = "") -> Person:
+        return Person(name=id_number)
+
+
+def family_schema(**limits: object) -> strawberry.Schema:
+    return strawberry.Schema(FamilyQuery, extensions=[QueryLimits.configure(**limits)])
+
+
+def test_list_size_declares_metadata() -> None:
+    assert list_size(6) == {LIST_SIZE: 6}
+    for bad in (-1, 1.5, True, "6"):
+        with pytest.raises(ValueError, match="list_size"):
+            list_size(bad)  # type: ignore[arg-type]
+
+
+async def test_hints_replace_the_default_list_size() -> None:
+    s = family_schema()
+    # families 1 + 2 * (name 1 + children (1 + 3 * (name 1 + cousins (1 + 10 * name 1))))
+    q = "{ families { name children { name cousins { name } } } }"
+    cost = 1 + 2 * (1 + (1 + 3 * (1 + (1 + 10 * 1))))
+    assert measure(s, q).cost == cost
+    assert measure(s, q, default_list_size=4).cost == 1 + 2 * (1 + (1 + 3 * (1 + (1 + 4 * 1))))
+    r = await run(family_schema(max_cost=cost), q)
+    assert r.errors is None, r.errors
+    r = await run(family_schema(max_cost=cost - 1), q)
+    assert codes(r) == ["QUERY_TOO_COSTLY"] and CALLS == []
+    assert r.errors[0].extensions == {"code": "QUERY_TOO_COSTLY", "limit": cost - 1, "actual": cost}
+
+
+async def test_a_hint_is_not_a_cap_and_first_still_wins() -> None:
+    r = await run(family_schema(), "{ families { children { name } } }")
+    assert r.errors is None  # a declared size limits nothing at run time
+    q = "{ persons(first: 50) { edges { node { name } } } }"
+    assert measure(family_schema(), q).cost == 2 + 50 * 2
+
+
+# ------------------------------------------------------------- measure cache
+
+
+def limits_of(s: strawberry.Schema) -> type[QueryLimits]:
+    (ext,) = [e for e in s.extensions if isinstance(e, type) and issubclass(e, QueryLimits)]
+    return ext
+
+
+PAGED = """query P($n: Int, $id: String!) {
+  persons(first: $n) { edges { node { name } } }
+  person(idNumber: $id) { name }
+}"""
+
+
+def paged_cost(n: int) -> int:
+    return 2 + min(n, 100) * 2 + 2
+
+
+async def test_the_cache_keys_on_the_page_variable() -> None:
+    s = family_schema(max_cost=50)
+    cache = limits_of(s).cache_for(s._schema)
+    # 23 fits, 24 and 100 do not, in either order and again
+    for n, refused in [(10, False), (100, True), (10, False), (23, False), (24, True), (100, True)]:
+        r = await run(s, PAGED, {"n": n, "id": "1"})
+        assert (codes(r) == ["QUERY_TOO_COSTLY"]) is refused, (n, r.errors)
+        if refused:
+            assert r.errors[0].extensions["actual"] == paged_cost(n)
+    assert cache.misses == 4 and cache.hits == 2
+    # absent and null take the argument's default (10); a string or a boolean is
+    # costed at the page size (100) and must not share an entry with 1
+    assert (await run(s, PAGED, {"id": "1"})).errors is None
+    null = await run(s, PAGED, {"n": None, "id": "1"})  # refused by execution, not the cost
+    assert null.errors and codes(null) == [None]
+    assert (await run(s, PAGED, {"n": 1, "id": "1"})).errors is None
+    assert codes(await run(s, PAGED, {"n": "1", "id": "1"})) == ["QUERY_TOO_COSTLY"]
+    assert codes(await run(s, PAGED, {"n": True, "id": "1"})) == ["QUERY_TOO_COSTLY"]
+
+
+async def test_variables_the_cost_does_not_read_share_an_entry() -> None:
+    s = family_schema()
+    cache = limits_of(s).cache_for(s._schema)
+    for i in range(5):
+        r = await run(s, PAGED, {"n": 3, "id": f"4108{i}"})
+        assert r.errors is None and r.data["person"] == {"name": f"4108{i}"}
+    assert cache.misses == 1 and cache.hits == 4 and len(cache) == 1
+
+
+async def test_the_cache_keys_on_the_document_operation_and_configuration() -> None:
+    two = (
+        "query Small { persons(first: 1) { edges { cursor } } } "
+        "query Big { persons(first: 90) { edges { node { name members { name } } } } }"
+    )
+    s = schema(max_cost=200)
+    r = await s.execute(two, operation_name="Small")
+    assert r.errors is None
+    r = await s.execute(two, operation_name="Big")
+    assert codes(r) == ["QUERY_TOO_COSTLY"]
+    assert (await s.execute(two, operation_name="Small")).errors is None
+    # a variable's declared default is part of the document, and so of the key
+    d7 = "query Q($n: Int = 7) { persons(first: $n) { edges { node { members { name } } } } }"
+    d90 = d7.replace("= 7", "= 90")
+    assert (await s.execute(d7)).errors is None
+    assert codes(await s.execute(d90)) == ["QUERY_TOO_COSTLY"]
+    assert codes(await s.execute(d7, variable_values={"n": 90})) == ["QUERY_TOO_COSTLY"]
+    # each configuration measures for itself: a smaller page size caps first lower
+    small_pages = schema(max_cost=200, max_page_size=5)
+    q = "{ persons(first: 90) { edges { node { name members { name } } } } }"
+    assert codes(await s.execute(q)) == ["QUERY_TOO_COSTLY"]
+    assert (await small_pages.execute(q)).errors is None
+    assert codes(await s.execute(q)) == ["QUERY_TOO_COSTLY"]
+
+
+async def test_the_cache_is_bounded() -> None:
+    cache = MeasureCache(maxsize=3, per_document=2)
+    m = (Measure(cost=1),)
+    for i in range(5):
+        cache.put(f"q{i}", None, {}, set(), m)
+    assert len(cache) == 3 and cache.get("q0", None, {}) is None
+    assert cache.get("q4", None, {}) == m
+    for n in range(4):
+        cache.put("p", None, {"n": n}, {"n"}, m)
+    assert cache.get("p", None, {"n": 0}) is None and cache.get("p", None, {"n": 3}) == m
+    # values too long, or not JSON, are measured every time rather than cached
+    cache.put("p", None, {"n": "x" * 1000}, {"n"}, m)
+    assert cache.get("p", None, {"n": "x" * 1000}) is None
+    cache.put("p", None, {"n": object()}, {"n"}, m)
+    assert cache.get("p", None, {"n": object()}) is None

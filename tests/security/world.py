@@ -54,6 +54,12 @@ class World:
     households: dict[int, tuple[str, str]] = field(default_factory=dict)
     cleanup: list[Any] = field(default_factory=list)
 
+    def app_with(self, **settings: Any) -> Any:
+        """Another app on this world's database, with other settings."""
+        return create_app(
+            settings_for(self.url, **settings), extra_plugins=[EXAMPLE], engine=self.engine
+        )
+
     def client(self, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
         return httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.app),

@@ -59,6 +59,7 @@ from minzheng.plugins.disability.schema.types import (
 from minzheng.plugins.disability.settings import get_policy
 from minzheng.schema import ids
 from minzheng.schema.direct import direct
+from minzheng.schema.limits import list_size
 from minzheng.schema.pagination import Edge, PageInfo, keyset_page
 from minzheng.schema.permissions import requires
 
@@ -440,7 +441,9 @@ class PersonFields:
         return await loader(info, "care_eligibility_by_person").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(
-        description="照护服务 Care arrangements, oldest first", extensions=requires(READ)
+        description="照护服务 Care arrangements, oldest first",
+        extensions=requires(READ),
+        metadata=list_size(2),
     )
     @direct
     async def disability_care_arrangements(
@@ -451,6 +454,7 @@ class PersonFields:
     @strawberry.field(
         description="精神障碍社区康复 Community rehabilitation enrolments, newest first",
         extensions=requires(READ),
+        metadata=list_size(2),
     )
     @direct
     async def rehabilitation(self, info: strawberry.Info) -> list[RehabilitationEnrolment]:

@@ -27,6 +27,7 @@ from minzheng.plugins.disability.rules import (
 )
 from minzheng.schema import ids
 from minzheng.schema.direct import direct
+from minzheng.schema.limits import list_size
 from minzheng.schema.pii import is_small, small_cell, small_cell_amount, small_cells
 
 LAZY = "minzheng.schema.composed"
@@ -76,7 +77,7 @@ class DisabilityEligibility:
     rule: str = strawberry.field(description="规则 living_subsidy, care_subsidy or care_service")
     eligible: bool = strawberry.field(description="符合条件 Eligible (all conditions met)")
     conditions: list[DisabilityEligibilityCondition] = strawberry.field(
-        description="各项条件 Each condition with its verdict"
+        description="各项条件 Each condition with its verdict", metadata=list_size(6)
     )
 
     @classmethod
@@ -194,7 +195,7 @@ class DisabilityApplication:
     def eligibility(self) -> DisabilityEligibility | None:
         return DisabilityEligibility.from_json(self.verdict)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="办理过程 Steps, oldest first")
+    @strawberry.field(description="办理过程 Steps, oldest first", metadata=list_size(6))
     @direct
     async def steps(self, info: strawberry.Info) -> list[DisabilityApplicationStep]:
         return await loader(info, "steps_by_application").load(self.id)  # type: ignore[attr-defined,no-any-return]
@@ -482,7 +483,7 @@ class RehabilitationEnrolment:
 class PersonDisabilitySubsidies:
     person_id: strawberry.Private[int]
 
-    @strawberry.field(description="补贴 Grants, newest first")
+    @strawberry.field(description="补贴 Grants, newest first", metadata=list_size(4))
     @direct
     async def grants(
         self, info: strawberry.Info, current_only: bool = True
@@ -492,7 +493,7 @@ class PersonDisabilitySubsidies:
             rows = [r for r in rows if r.status is not GrantStatus.ENDED]
         return rows  # type: ignore[no-any-return]
 
-    @strawberry.field(description="申请 Applications, newest first")
+    @strawberry.field(description="申请 Applications, newest first", metadata=list_size(4))
     @direct
     async def applications(
         self, info: strawberry.Info, open_only: bool = False
@@ -507,12 +508,17 @@ class PersonDisabilitySubsidies:
             rows = [r for r in rows if r.state in open_states]
         return rows  # type: ignore[no-any-return]
 
-    @strawberry.field(description="资格 Eligibility today for each subsidy, with reasons")
+    @strawberry.field(
+        description="资格 Eligibility today for each subsidy, with reasons",
+        metadata=list_size(len(Subsidy)),
+    )
     @direct
     async def eligibility(self, info: strawberry.Info) -> list[DisabilitySubsidyEligibility]:
         return await loader(info, "subsidy_eligibility_by_person").load(self.person_id)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="生存验证 Verification results, newest first")
+    @strawberry.field(
+        description="生存验证 Verification results, newest first", metadata=list_size(6)
+    )
     @direct
     async def verifications(self, info: strawberry.Info) -> list[DisabilityVerification]:
         return await loader(info, "verifications_by_person").load(self.person_id)  # type: ignore[no-any-return]
@@ -539,7 +545,10 @@ class DisabilityFigures:
     def month(self) -> dt.date:
         return self.figures.month  # type: ignore[no-any-return]
 
-    @strawberry.field(description="分补贴 Recipients and totals per subsidy (shown separately)")
+    @strawberry.field(
+        description="分补贴 Recipients and totals per subsidy (shown separately)",
+        metadata=list_size(len(Subsidy)),
+    )
     @direct
     def subsidies(self, info: strawberry.Info) -> list[DisabilitySubsidyFigures]:
         rows = self.figures.subsidies

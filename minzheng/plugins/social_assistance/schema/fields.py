@@ -22,6 +22,7 @@ from minzheng.plugins.social_assistance.schema.types import (
 from minzheng.plugins.social_assistance.services import dibao, tekun
 from minzheng.plugins.social_assistance.services.common import NEAR_POVERTY
 from minzheng.schema.direct import direct
+from minzheng.schema.limits import list_size
 from minzheng.schema.types import ctx
 
 P = "social_assistance."
@@ -57,7 +58,9 @@ class PersonFields:
         current = next((r for r in rows if r.status in (*tekun.OPEN, m.TekunStatus.ACTIVE)), None)
         return TekunOverview(current=current, history=rows)
 
-    @strawberry.field(description="临时救助 Temporary assistance cases, newest first")
+    @strawberry.field(
+        description="临时救助 Temporary assistance cases, newest first", metadata=list_size(2)
+    )
     @direct
     async def temporary_assistance(self, info: strawberry.Info) -> list[TemporaryCaseType]:
         return await ctx(info).loaders[P + "temporary_cases_by_person"].load(self.id)  # type: ignore[attr-defined,no-any-return]
@@ -110,7 +113,10 @@ class SocialAssistanceStatistics:
 
         return DivisionCode.parse(self.code).bounds
 
-    @strawberry.field(description="按项目 Households, persons and monthly amount by programme")
+    @strawberry.field(
+        description="按项目 Households, persons and monthly amount by programme",
+        metadata=list_size(3),
+    )
     @direct
     async def programmes(self, info: strawberry.Info) -> list[ProgrammeFigures]:
         lo, hi = self.area()
@@ -184,7 +190,9 @@ class SocialAssistanceStatistics:
             ),
         ]
 
-    @strawberry.field(description="低保按状态 低保 cases by state")
+    @strawberry.field(
+        description="低保按状态 低保 cases by state", metadata=list_size(len(m.DibaoStatus))
+    )
     @direct
     async def minimum_living_guarantee_by_status(self, info: strawberry.Info) -> list[StatusCount]:
         lo, hi = self.area()

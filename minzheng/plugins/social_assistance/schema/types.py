@@ -18,6 +18,7 @@ from minzheng.plugins.social_assistance.services import dibao as dibao_service
 from minzheng.plugins.social_assistance.services import tekun as tekun_service
 from minzheng.schema import ids
 from minzheng.schema.direct import direct
+from minzheng.schema.limits import list_size
 from minzheng.schema.pagination import Edge, PageInfo
 from minzheng.schema.types import HouseholdRef, Node, PersonRef, RegionRef
 
@@ -96,7 +97,9 @@ class RuleResult:
         description="是否满足 Verdict; null for a computed step that decides nothing"
     )
     detail: str = strawberry.field(description="说明 The reason in words, with the numbers")
-    inputs: list[RuleInput] = strawberry.field(description="输入 The rule's inputs")
+    inputs: list[RuleInput] = strawberry.field(
+        description="输入 The rule's inputs", metadata=list_size(4)
+    )
 
     @classmethod
     def of(cls, r: rules.Reason) -> RuleResult:
@@ -343,7 +346,9 @@ class DibaoCaseType(Node):
         posted = self.notice_posted_on
         return posted + dt.timedelta(days=6) if posted else None
 
-    @strawberry.field(description="办理时限 Every procedural deadline of the case")
+    @strawberry.field(
+        description="办理时限 Every procedural deadline of the case", metadata=list_size(6)
+    )
     @direct
     def deadlines(self) -> list[Deadline]:
         return Deadline.many(dibao_service.deadlines(self, _today()))  # type: ignore[arg-type]
@@ -373,7 +378,9 @@ class DibaoCaseType(Node):
     async def applicant(self, info: strawberry.Info) -> PersonRef | None:
         return await _loader(info, "person_by_id").load(self.applicant_person_id)  # type: ignore[attr-defined,no-any-return]
 
-    @strawberry.field(description="保障成员 Covered members (current unless all=true)")
+    @strawberry.field(
+        description="保障成员 Covered members (current unless all=true)", metadata=list_size(6)
+    )
     @direct
     async def covered_members(
         self, info: strawberry.Info, all: bool = False
@@ -381,7 +388,7 @@ class DibaoCaseType(Node):
         rows = await _loader(info, "social_assistance.dibao_members_by_case").load(self.id)  # type: ignore[attr-defined]
         return [r for r in rows if all or r.removed_on is None]
 
-    @strawberry.field(description="公示异议 Objections")
+    @strawberry.field(description="公示异议 Objections", metadata=list_size(2))
     @direct
     async def objections(self, info: strawberry.Info) -> list[Objection]:
         return await _loader(info, "social_assistance.dibao_objections_by_case").load(self.id)  # type: ignore[attr-defined,no-any-return]
@@ -400,7 +407,9 @@ class DibaoOverview:
     current: DibaoCaseType | None = strawberry.field(
         description="当前案件 The open or paid case, if any"
     )
-    history: list[DibaoCaseType] = strawberry.field(description="历史 Every case, newest first")
+    history: list[DibaoCaseType] = strawberry.field(
+        description="历史 Every case, newest first", metadata=list_size(3)
+    )
 
 
 # ------------------------------------------------------------------------ 特困
@@ -421,7 +430,7 @@ class ConditionType:
     def title(self) -> str:
         return tekun_service.CONDITION_TITLES[self.code]
 
-    @strawberry.field(description="判定依据 The rule's reasons")
+    @strawberry.field(description="判定依据 The rule's reasons", metadata=list_size(4))
     @direct
     def reasons(self) -> list[RuleResult]:
         return RuleResult.stored(self.reasons)  # type: ignore[arg-type]
@@ -510,7 +519,7 @@ class TekunCaseType(Node):
     def overdue(self) -> bool:
         return self.due_on is not None and self.due_on < _today()
 
-    @strawberry.field(description="办理时限 Procedural deadlines")
+    @strawberry.field(description="办理时限 Procedural deadlines", metadata=list_size(6))
     @direct
     def deadlines(self) -> list[Deadline]:
         return Deadline.many(tekun_service.deadlines(self, _today()))  # type: ignore[arg-type]
@@ -520,17 +529,21 @@ class TekunCaseType(Node):
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         return await _loader(info, "person_by_id").load(self.person_id)  # type: ignore[attr-defined,no-any-return]
 
-    @strawberry.field(description="认定条件 The three conditions as recorded")
+    @strawberry.field(
+        description="认定条件 The three conditions as recorded", metadata=list_size(3)
+    )
     @direct
     async def conditions(self, info: strawberry.Info) -> list[ConditionType]:
         return await _loader(info, "social_assistance.conditions_by_case").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
-    @strawberry.field(description="法定义务人 Supporters")
+    @strawberry.field(description="法定义务人 Supporters", metadata=list_size(4))
     @direct
     async def supporters(self, info: strawberry.Info) -> list[SupporterType]:
         return await _loader(info, "social_assistance.supporters_by_case").load(self.id)  # type: ignore[attr-defined,no-any-return]
 
-    @strawberry.field(description="自理能力评估 Self-care assessments, newest first")
+    @strawberry.field(
+        description="自理能力评估 Self-care assessments, newest first", metadata=list_size(4)
+    )
     @direct
     async def self_care_assessments(self, info: strawberry.Info) -> list[SelfCareType]:
         return await _loader(info, "social_assistance.self_care_by_case").load(self.id)  # type: ignore[attr-defined,no-any-return]
@@ -541,7 +554,9 @@ class TekunCaseType(Node):
 )
 class TekunOverview:
     current: TekunCaseType | None = strawberry.field(description="当前案件 Open or active case")
-    history: list[TekunCaseType] = strawberry.field(description="历史 Every case, newest first")
+    history: list[TekunCaseType] = strawberry.field(
+        description="历史 Every case, newest first", metadata=list_size(2)
+    )
 
 
 # --------------------------------------------------------------------- 临时救助
@@ -671,7 +686,7 @@ class NearPovertyType:
     per_capita_income_fen: int = strawberry.field(description="人均月收入(分)")
     members: int = strawberry.field(description="成员数 Members counted")
 
-    @strawberry.field(description="判定依据 The rules' reasons")
+    @strawberry.field(description="判定依据 The rules' reasons", metadata=list_size(6))
     @direct
     def reasons(self) -> list[RuleResult]:
         return RuleResult.stored(self.reasons)  # type: ignore[arg-type]
