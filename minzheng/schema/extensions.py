@@ -37,7 +37,25 @@ class RequestLifecycle(SchemaExtension):
         finally:
             await ctx.db.close()
             if ctx.pii_reads:
-                await write_pii_audit(ctx)
+                await self._audit(ctx)
+
+    async def _audit(self, ctx: Any) -> None:
+        """Write the request's ``pii.read`` entries; if that fails, the personal
+        data read must not leave: the answer becomes an internal error."""
+        try:
+            await write_pii_audit(ctx)
+        except Exception:
+            result = self.execution_context.result
+            if result is None:
+                raise
+            log.exception("personal-data audit failed", extra={"request_id": ctx.request_id})
+            result.data = None
+            result.errors = [
+                GraphQLError(
+                    f"Unexpected error (request id {ctx.request_id})",
+                    extensions={"code": "INTERNAL", "requestId": ctx.request_id},
+                )
+            ]
 
 
 class MaskUnexpected(SchemaExtension):

@@ -27,9 +27,11 @@ nobody).  Every suppressed field is flagged in the response:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import weakref
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from sqlalchemy import Table, insert
@@ -132,7 +134,8 @@ def mask_record(values: dict[str, Any] | None, principal: Any) -> dict[str, Any]
 
 async def write_pii_audit(ctx: Any) -> int:
     """One ``pii.read`` audit entry per person (or row) read unmasked in this
-    request, in one statement.  Returns the number written."""
+    request.  Returns the number written; the response waits until they are
+    committed (see :class:`GroupCommit`)."""
     if not ctx.pii_reads:
         return 0
     detail: dict[tuple[str, str], dict[str, Any]] = ctx.extra.get(_READS, {})
@@ -155,13 +158,69 @@ async def write_pii_audit(ctx: Any) -> int:
                 "request_id": ctx.request_id,
             }
         )
-    async with ctx.db.factory() as session, session.begin():
-        # a Core insert on the table: a page of households reads a few hundred
-        # persons, and the ORM's bulk path would build an object state per row
-        await session.execute(insert(AUDIT_TABLE), rows)
+    await GroupCommit.of(ctx.db.factory).write(rows)
     ctx.pii_reads.clear()
     detail.clear()
     return len(rows)
+
+
+class GroupCommit:
+    """Audit rows of concurrent requests written in one transaction.
+
+    Each request queues its rows and waits for its own future; whoever holds the
+    lock writes everything queued so far, commits, and resolves every waiter in
+    the batch.  A request is answered only once its entries are committed (as
+    with a write per request), but concurrent requests share a transaction:
+    SQLite has one writer, and separate transactions made them wait on each
+    other's locks (a busy-wait) at the end of every read.  If the write fails,
+    every request in the batch fails with the error.
+    """
+
+    _instances: ClassVar[weakref.WeakKeyDictionary[Any, dict[Any, GroupCommit]]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._lock = asyncio.Lock()
+        self._queue: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
+
+    @classmethod
+    def of(cls, factory: Any) -> GroupCommit:
+        """The writer for this session factory on the running event loop."""
+        per_loop = cls._instances.setdefault(factory, {})
+        loop = asyncio.get_running_loop()
+        writer = per_loop.get(loop)
+        if writer is None:
+            per_loop.clear()  # a writer is bound to its loop's lock
+            writer = per_loop[loop] = cls(factory)
+        return writer
+
+    async def write(self, rows: list[dict[str, Any]]) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((rows, done))
+        async with self._lock:
+            if not done.done():
+                batch, self._queue = self._queue, []
+                await self._flush(batch)
+        await done
+
+    async def _flush(self, batch: list[tuple[list[dict[str, Any]], asyncio.Future[None]]]) -> None:
+        try:
+            async with self._factory() as session, session.begin():
+                # a Core insert on the table: a page of households reads a few
+                # hundred persons, and the ORM's bulk path builds a state per row
+                await session.execute(insert(AUDIT_TABLE), [r for rows, _ in batch for r in rows])
+        except BaseException as exc:
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for _, done in batch:
+            if not done.done():
+                done.set_result(None)
 
 
 # ---------------------------------------------------------------- small cells

@@ -1,0 +1,74 @@
+"""Unmasked reads are audited before the response, also under concurrency: the
+rows of concurrent requests share a transaction (group commit), and every
+request's entries are there when its answer arrives."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from factories import member, register
+from sqlalchemy import delete, func, select
+
+from minzheng.core.models import AuditEntry
+from minzheng.schema.pii import GroupCommit
+
+LOOKUP = """query($n: String!) { personByIdNumber(idNumber: $n) { name idNumber phone } }"""
+
+
+async def _reads(api: Any) -> dict[str, int]:
+    async with api.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(AuditEntry.request_id, func.count())
+                .where(AuditEntry.action == "pii.read")
+                .group_by(AuditEntry.request_id)
+            )
+        ).all()
+    return {r: n for r, n in rows}
+
+
+async def test_concurrent_reads_are_each_audited_before_they_are_answered(api: Any) -> None:
+    numbers = []
+    for i in range(4):
+        hh = await register(api, members=[member(f"张{i}"), member(f"李{i}", "SPOUSE", male=False)])
+        numbers += [m["person"]["idNumber"] for m in hh["members"]]
+    caseworker = api.as_("caseworker")
+    async with api.engine.begin() as conn:
+        await conn.execute(delete(AuditEntry).where(AuditEntry.action == "pii.read"))
+
+    async def read(n: str) -> str:
+        resp = await caseworker.http.post("/graphql", json={"query": LOOKUP, "variables": {"n": n}})
+        body = resp.json()
+        assert not body.get("errors"), body
+        assert body["data"]["personByIdNumber"]["idNumber"] == n  # unmasked
+        rid = resp.headers["x-request-id"]
+        # the entry is committed by the time the answer arrives
+        assert (await _reads(api)).get(rid) == 1
+        return rid
+
+    rids = await asyncio.gather(*(read(n) for n in numbers * 3))
+    assert len(set(rids)) == len(numbers) * 3
+    assert await _reads(api) == {rid: 1 for rid in rids}
+
+
+async def test_a_failed_audit_write_fails_every_request_in_its_batch(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hh = await register(api, members=[member("王五")])
+    n = hh["members"][0]["person"]["idNumber"]
+    caseworker = api.as_("caseworker")
+
+    async def broken(self: GroupCommit, batch: list[Any]) -> None:
+        for _, done in batch:
+            done.set_exception(RuntimeError("audit store unavailable"))
+
+    monkeypatch.setattr(GroupCommit, "_flush", broken)
+    bodies = await asyncio.gather(
+        *(caseworker.gql(LOOKUP, {"n": n}, expect_errors=True) for _ in range(5))
+    )
+    for body in bodies:  # no unaudited personal data leaves the server
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
+        assert "audit store" not in body["errors"][0]["message"]
