@@ -481,6 +481,14 @@ async def _verification_counts(
         .group_by(DisabilityGrant.person_id)
         .subquery()
     )
+    return await _covered_and_verified(session, per_person, on)
+
+
+async def _covered_and_verified(
+    session: AsyncSession, per_person: Any, on: dt.date
+) -> tuple[int, int]:
+    """Rows of ``per_person`` (person_id, opening), and how many of those persons
+    have a confirmed verification from their opening to ``on``."""
     verified = exists().where(
         DisabilityVerification.person_id == per_person.c.person_id,
         DisabilityVerification.outcome == VerificationOutcome.CONFIRMED,
