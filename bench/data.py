@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from bench import plugin_data
 from minzheng.core import demo, migrate
 from minzheng.core.db import create_engine, session_factory, transaction
 from minzheng.core.plugins import LoadedPlugins
@@ -35,7 +36,8 @@ SEED = 20211
 HOUSEHOLDS_PER_PERSON = 0.4
 #: Plugins' ``seed_demo`` hooks drive their services case by case (the social-
 #: assistance plugin needs ~27 s for 4,000 households and more than 10 minutes
-#: for 40,000): above this many households the registry gets no plugin demo data.
+#: for 40,000): above this many households the plugin rows come from the
+#: set-based generator in :mod:`bench.plugin_data` instead.
 PLUGIN_SEED_MAX_HOUSEHOLDS = 4_000
 
 
@@ -74,6 +76,8 @@ def cache_key(plugins: LoadedPlugins, households: int, plugin_max: int) -> str:
         if info.migrations:
             for path in sorted(Path(info.migrations).glob("*.py")):
                 h.update(path.read_bytes())
+    if households > plugin_max:  # plugin rows from the bulk generator
+        h.update(inspect.getsource(plugin_data).encode())
     h.update(f"{households}:{SEED}:{today().isoformat()}:{households <= plugin_max}".encode())
     return h.hexdigest()[:10]
 
@@ -102,6 +106,9 @@ async def _seed(
                 if inspect.isawaitable(result):
                     await result
                 await session.flush()
+        bulk: dict[str, Any] = {}
+        if not seeded_plugins and plugins.enabled:
+            bulk = await plugin_data.generate(engine, plugins, SEED, today())
         plugin_seconds = time.perf_counter() - plugin_started
         if url.startswith("sqlite"):
             async with engine.connect() as conn:
@@ -116,7 +123,9 @@ async def _seed(
         "registry_index_seconds": round(summary.index_seconds, 2),
         "analyze_seconds": round(summary.analyze_seconds, 2),
         "plugin_seconds": round(plugin_seconds, 2),
-        "plugin_data": [plugins.manager.get_name(i.plugin) for i in hooks],
+        "plugin_data": [plugins.manager.get_name(i.plugin) for i in hooks]
+        or (plugins.names() if bulk else []),
+        "plugin_rows": bulk.get("rows", {}),
         "workers": summary.workers,
         "rows": summary.rows,
         "persons": summary.persons,
