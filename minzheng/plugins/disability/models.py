@@ -288,7 +288,14 @@ class DisabilityVerification(RegionScoped, Base):
     __table_args__ = (
         UniqueConstraint("person_id", "verified_at", "method"),
         # "confirmed since the cycle opened" per recipient, from the index alone
-        Index("ix_disability_verification_person_outcome", "person_id", "outcome", "verified_on"),
+        # (region_code: the region-scope criterion reads it too)
+        Index(
+            "ix_disability_verification_person_outcome",
+            "person_id",
+            "outcome",
+            "verified_on",
+            "region_code",
+        ),
     )
 
 

@@ -238,6 +238,8 @@ class DibaoCase(RegionScoped, Base):
     __table_args__ = (
         CheckConstraint("monthly_amount_fen >= 0", name="amount_nonnegative"),
         Index("ix_social_assistance_dibao_case_region_status", "region_code", "status"),
+        # the division's overdue and review figures from the index alone
+        Index("ix_social_assistance_dibao_case_region_due", "region_code", "status", "due_on"),
     )
 
 
@@ -314,6 +316,7 @@ class TekunCase(RegionScoped, Base):
     __table_args__ = (
         CheckConstraint("monthly_amount_fen >= 0", name="amount_nonnegative"),
         Index("ix_social_assistance_tekun_case_region_status", "region_code", "status"),
+        Index("ix_social_assistance_tekun_case_region_due", "region_code", "due_on"),
     )
 
 
@@ -414,6 +417,7 @@ class TemporaryCase(RegionScoped, Base):
     __table_args__ = (
         CheckConstraint("need_fen > 0", name="need_positive"),
         CheckConstraint("amount_fen >= 0", name="amount_nonnegative"),
+        Index("ix_social_assistance_temporary_case_region_due", "region_code", "due_on"),
     )
 
 

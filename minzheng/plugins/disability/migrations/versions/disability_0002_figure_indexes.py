@@ -37,7 +37,7 @@ def upgrade() -> None:
     op.create_index(
         'ix_disability_verification_person_outcome',
         'disability_verification',
-        ['person_id', 'outcome', 'verified_on'],
+        ['person_id', 'outcome', 'verified_on', 'region_code'],
         unique=False,
     )
 
