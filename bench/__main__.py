@@ -47,8 +47,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
         type=int,
         default=None,
         metavar="HOUSEHOLDS",
-        help="largest registry that gets the plugins' demo data "
-        "(default 4,000 households: their seeding is slow)",
+        help="largest registry seeded by the plugins' own demo hooks (default 4,000 "
+        "households: they go case by case); larger ones get set-based plugin rows "
+        "from bench/plugin_data.py",
     )
     run.add_argument(
         "--out",
