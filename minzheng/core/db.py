@@ -41,6 +41,16 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
         kwargs.setdefault("connect_args", {"timeout": 30})
     else:
         kwargs.setdefault("pool_pre_ping", True)
+        if url.startswith("postgresql+asyncpg"):
+            # asyncpg prepares every statement; after five runs PostgreSQL may
+            # switch a prepared statement to a generic plan that ignores its
+            # parameters, and for region ranges (``region_code BETWEEN $1 AND $2``)
+            # the generic plan is the one for the whole table: a page of a
+            # township's households went from 20 ms to 300 ms from the sixth
+            # request on (bench/RESULTS.md).  Plan each execution for its values.
+            connect_args = kwargs.setdefault("connect_args", {})
+            settings = connect_args.setdefault("server_settings", {})
+            settings.setdefault("plan_cache_mode", "force_custom_plan")
     engine = create_async_engine(url, echo=echo, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

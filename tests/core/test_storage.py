@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from factories import member, register
@@ -101,6 +102,25 @@ async def test_sqlite_runs_with_wal_and_foreign_keys(sqlite_url):
         assert (await conn.scalar(text("PRAGMA journal_mode"))).lower() == "wal"
         assert await conn.scalar(text("PRAGMA foreign_keys")) == 1
     await engine.dispose()
+
+
+async def test_postgres_plans_each_execution_for_its_parameters(db_url):
+    """asyncpg prepares statements; a generic plan for a region range is the plan
+    for the whole table, so the engine asks for custom plans."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            for _ in range(7):  # past the five runs after which a generic plan may be used
+                rows = await conn.execute(
+                    text("SELECT code FROM region WHERE code BETWEEN :lo AND :hi"),
+                    {"lo": "410823000000", "hi": "410823999999"},
+                )
+                assert rows.all()
+            assert await conn.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    finally:
+        await engine.dispose()
 
 
 async def test_readyz_is_503_when_migrations_are_behind(tmp_path):
