@@ -64,6 +64,7 @@ from graphql import (
 from graphql.error import GraphQLSyntaxError
 from graphql.language import Lexer, Source, TokenKind
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from minzheng.schema.pii import SmallCellReport
 
@@ -94,7 +95,9 @@ def list_size(expected: int) -> dict[str, int]:
 def declared_list_size(field: Any) -> int | None:
     """The :func:`list_size` declared on a graphql-core field (through the
     strawberry field on its ``extensions``), or None."""
-    definition = (getattr(field, "extensions", None) or {}).get("strawberry-definition")
+    definition = (getattr(field, "extensions", None) or {}).get(
+        GraphQLCoreConverter.DEFINITION_BACKREF
+    )
     metadata = getattr(definition, "metadata", None)
     if not metadata:
         return None

@@ -202,7 +202,9 @@ class GroupCommit:
         async with self._lock:
             if not done.done():
                 batch, self._queue = self._queue, []
-                await self._flush(batch)
+                # the batch carries other requests' rows: a client that goes away
+                # while its request writes them must not cancel their write
+                await asyncio.shield(self._flush(batch))
         await done
 
     async def _flush(self, batch: list[tuple[list[dict[str, Any]], asyncio.Future[None]]]) -> None:

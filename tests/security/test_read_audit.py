@@ -72,3 +72,45 @@ async def test_a_failed_audit_write_fails_every_request_in_its_batch(
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
         assert "audit store" not in body["errors"][0]["message"]
+
+
+class _Session:
+    """A stand-in session whose n-th insert waits for gate n."""
+
+    def __init__(self, gates: list[asyncio.Event], written: list[Any]) -> None:
+        self.gates, self.written = gates, written
+
+    async def __aenter__(self) -> _Session:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+    def begin(self) -> _Session:
+        return self
+
+    async def execute(self, _stmt: Any, rows: list[Any]) -> None:
+        await self.gates[len(self.written) and 1].wait()
+        self.written.extend(rows)
+
+
+async def test_a_cancelled_request_does_not_cancel_the_batch_it_was_writing() -> None:
+    gates = [asyncio.Event(), asyncio.Event()]
+    written: list[Any] = []
+    writer = GroupCommit(lambda: _Session(gates, written))
+    first = asyncio.create_task(writer.write([{"r": 0}]))
+    await asyncio.sleep(0)  # `first` holds the lock; its insert waits at gate 0
+    holder = asyncio.create_task(writer.write([{"r": 1}]))
+    other = asyncio.create_task(writer.write([{"r": 2}]))
+    await asyncio.sleep(0)
+    gates[0].set()
+    await first
+    for _ in range(5):  # `holder` takes the lock and writes rows 1 and 2 together
+        await asyncio.sleep(0)
+    assert written == [{"r": 0}] and not holder.done() and not other.done()
+    holder.cancel()  # its client went away mid-write
+    with pytest.raises(asyncio.CancelledError):
+        await holder
+    gates[1].set()
+    await asyncio.wait_for(other, 1)  # answered: its rows were committed
+    assert written == [{"r": 0}, {"r": 1}, {"r": 2}]
