@@ -296,9 +296,13 @@ async def test_case_lists_have_no_n_plus_one(api) -> None:
     with api.count_statements() as six:
         data = await api.gql(q, {"n": 6})
     assert len(data["minimumLivingGuaranteeCases"]["edges"]) == 6
-    # rows one loader brings prime the others (members prime persons), so a
-    # small page may need one statement the larger one's timing saves; never more
-    assert len(six) <= len(two)
+    # at most one statement per loader the query touches, whatever the page size:
+    # cases, households, applicants, covered members, memberships, the household's
+    # current case, and the covered members' persons. That last one is saved when
+    # the memberships (which prime persons) arrive first, which is up to the
+    # event loop, so the count may be 6 or 7 on either page, never more.
+    assert len(two) <= 7, two
+    assert len(six) <= 7, six
 
 
 async def test_several_root_fields_at_once(api) -> None:
