@@ -498,6 +498,7 @@ async def test_cycle_sweep_and_late_verification(api) -> None:
     async with app_db(api) as s:
         for g in (await s.scalars(select(DisabilityGrant))).all():
             g.approved_on = TODAY - dt.timedelta(days=400)
+            g.start_on = g.approved_on.replace(day=1)
     opens, deadline = TODAY - dt.timedelta(days=60), TODAY - dt.timedelta(days=1)
     data = await api.gql(
         CYCLE,
