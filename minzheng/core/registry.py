@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minzheng.core import audit, divisions, events
@@ -190,7 +191,7 @@ async def register_household(
         await _unique_id_number(session, d["id_number"], f"input.members.{i}")
         derived.append(d)
     number = data.number or await _next_household_number(session, region.code)
-    if await session.scalar(
+    if data.number and await session.scalar(
         select(func.count())
         .select_from(Household)
         .where(Household.number == number)
@@ -205,8 +206,11 @@ async def register_household(
         hukou_type=data.hukou_type or HukouType(region.urban_rural or "rural"),
     )
     household.place(region.code)
-    session.add(household)
-    await session.flush()
+    if data.number:
+        session.add(household)
+        await session.flush()
+    else:
+        await _add_numbered(session, household, region.code)
     people = []
     for m, d in zip(data.members, derived, strict=True):
         person = _new_person(m, d, region)
@@ -229,6 +233,29 @@ async def register_household(
             session, events.PersonRegistered(person.id, household.id, person.region_code)
         )
     return household
+
+
+async def _add_numbered(session: AsyncSession, household: Household, region_code: str) -> None:
+    """Insert ``household`` under its generated number.  Two registrations in one
+    village at the same time may both pick the next free number; the one that
+    inserts second takes the following number instead of failing."""
+    for _attempt in range(20):
+        try:
+            async with session.begin_nested():
+                session.add(household)
+                await session.flush()
+            return
+        except IntegrityError:
+            taken = await session.scalar(
+                select(func.count())
+                .select_from(Household)
+                .where(Household.number == household.number)
+                .execution_options(skip_scope=True)
+            )
+            if not taken:
+                raise
+            household.number = await _next_household_number(session, region_code)
+    raise RuntimeError(f"no free household number in {region_code} after 20 attempts")
 
 
 async def _next_household_number(session: AsyncSession, region_code: str) -> str:

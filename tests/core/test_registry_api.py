@@ -275,3 +275,15 @@ async def test_node_resolves_core_and_plugin_types_and_hides_others(api):
     assert data["p"] == {"__typename": "Person", "id": pid, "name": "张三"}
     assert data["h"] == {"__typename": "Household", "number": h["number"]}
     assert data["bad"] is None and data["unknown"] is None
+
+
+async def test_concurrent_registrations_in_one_village_get_distinct_numbers(api):
+    import asyncio
+
+    made = await asyncio.gather(
+        *(register(api, VILLAGES["wuzhi_b"], members=[member(f"同村{i}")]) for i in range(5))
+    )
+    numbers = sorted(h["number"] for h in made)
+    assert len(set(numbers)) == 5
+    assert all(n.startswith(VILLAGES["wuzhi_b"]) for n in numbers)
+    assert await count(api, Household) == 5
