@@ -300,9 +300,11 @@ async def test_case_lists_have_no_n_plus_one(api) -> None:
     # cases, households, applicants, covered members, memberships, the household's
     # current case, and the covered members' persons. That last one is saved when
     # the memberships (which prime persons) arrive first, which is up to the
-    # event loop, so the count may be 6 or 7 on either page, never more.
-    assert len(two) <= 7, two
-    assert len(six) <= 7, six
+    # event loop, so the count may be 6 or 7 on either page, never more
+    # (on PostgreSQL, besides the statement that sets the reader's scope).
+    for seen in (two, six):
+        reads = [s for s in seen if "set_config(" not in s]
+        assert len(reads) <= 7, reads
 
 
 async def test_several_root_fields_at_once(api) -> None:
