@@ -499,6 +499,8 @@ class ApiKey(RegionScoped, Base):
     """
 
     __tablename__ = "api_key"
+    #: keys are not counted in any division figure
+    feeds_region_figures = False
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)

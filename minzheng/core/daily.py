@@ -1,4 +1,5 @@
-"""``minzheng daily``: each enabled plugin's date-driven work, one transaction each."""
+"""``minzheng daily``: each enabled plugin's date-driven work, one transaction each,
+then the division figures counted again for the day."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 import inspect
 from typing import Any
 
-from minzheng.core import audit
+from minzheng.core import audit, figures
 from minzheng.core.db import create_engine, session_factory, transaction
 from minzheng.core.plugins import LoadedPlugins
 from minzheng.core.scope import SYSTEM
@@ -38,6 +39,12 @@ async def run_daily(url: str, plugins: LoadedPlugins, today: dt.date) -> dict[st
                 report[name] = result if result is not None else "done"
             except Exception as exc:
                 report[name] = f"FAILED: {type(exc).__name__}: {exc}"
+        # ages and deadlines moved with the date: count the division figures again
+        async with transaction(
+            factory, principal=SYSTEM, plugins=plugins.manager, operation="daily:figures"
+        ) as session:
+            rows = await figures.refresh(session, plugins.manager, today)
+        report["figures"] = {"as_of": today.isoformat(), "rows": sum(rows.values())}
     finally:
         await engine.dispose()
     return report

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         PersonDied,
         PersonRegistered,
     )
+    from minzheng.core.figures import FigureSource
 
 PROJECT = "minzheng"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -148,6 +149,18 @@ class Spec:
     @hookspec
     def monitoring_rules(self) -> list[MonitoringRule] | None:
         """Return risk rules that the monitoring plugin evaluates over its pool."""
+
+    @hookspec
+    def region_figure_sources(self) -> list[FigureSource] | None:
+        """Return the plugin's pre-aggregated division figures (区划统计预汇总).
+
+        Each :class:`~minzheng.core.figures.FigureSource` counts figures per
+        division unit (12-digit region code) for a day; core keeps them current
+        after every commit that touches a unit and refreshes them daily, and a
+        dashboard reads a county as one index range instead of counting its
+        rows.  Read them with ``Figures.of(name)`` and count live when that is
+        None (not refreshed for today).  Figures must add up across units.
+        """
 
     @hookspec
     def register_commands(self, cli: click.Group) -> None:

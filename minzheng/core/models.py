@@ -384,8 +384,40 @@ class IdempotencyRecord(Base):
     )
 
 
+class RegionFigure(RegionScoped, Base):
+    """区划统计预汇总: one figure of one division unit, kept current by
+    :mod:`minzheng.core.figures` (written by that module only)."""
+
+    __tablename__ = "core_region_figure"
+    #: the figures are derived from the rows that feed them, not a source of touches
+    feeds_region_figures = False
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: ``source:part:part`` — the source's name, then the parts its query groups by
+    key: Mapped[str] = mapped_column(String(96))
+    value: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("region_code", "key"),
+        # a division's figures: a range of region codes, read from the index alone
+        Index("ix_core_region_figure_read", "region_code", "key", "value"),
+    )
+
+
+class RegionFigureSource(Base):
+    """Which figure sources are current, and for which day (None: not current)."""
+
+    __tablename__ = "core_region_figure_source"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    refreshed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 # tables defined beside the code that owns them, re-exported so every reader of
 # the metadata (migrations, autogenerate checks) sees them
+# the figures' write tracking registers its session listeners on import
+from minzheng.core import figures as _figures  # noqa: E402, F401
 from minzheng.core.auth import ApiKey  # noqa: E402
 from minzheng.core.persisted import PersistedQuery  # noqa: E402
 
@@ -412,6 +444,8 @@ __all__ = [
     "PersistedQuery",
     "Person",
     "Region",
+    "RegionFigure",
+    "RegionFigureSource",
     "Relation",
     "Whereabouts",
 ]

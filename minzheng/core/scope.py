@@ -164,7 +164,10 @@ def _text_mentions(text: str, names: Iterable[str]) -> list[str]:
 
 
 def _statement_entity(state: ORMExecuteState) -> type | None:
-    desc = getattr(state.statement, "entity_description", None)
+    try:
+        desc = getattr(state.statement, "entity_description", None)
+    except KeyError:  # DML against a Table: no mapped entity
+        return None
     if isinstance(desc, dict):
         return desc.get("type")
     return None

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from minzheng.core import figures
 from minzheng.core.db import create_engine, session_factory, transaction
 from minzheng.core.models import Household
 from minzheng.core.plugins import LoadedPlugins
@@ -46,16 +47,18 @@ async def seed_demo(
         await demo.seed_registry(
             engine, households=households, seed=seed, progress=progress, today=today
         )
-        if plugins is None:
-            return households
-        async with transaction(factory, principal=SYSTEM, plugins=plugins.manager) as session:
-            for impl in plugins.manager.hook.seed_demo.get_hookimpls():
-                name = plugins.manager.get_name(impl.plugin) or "?"
-                rng = random.Random(f"{seed}:{name}")
-                result = impl.function(session=session, rng=rng, today=today)
-                if inspect.isawaitable(result):
-                    await result
-                await session.flush()
+        manager = plugins.manager if plugins is not None else None
+        async with transaction(factory, principal=SYSTEM, plugins=manager) as session:
+            if manager is not None:
+                for impl in manager.hook.seed_demo.get_hookimpls():
+                    name = manager.get_name(impl.plugin) or "?"
+                    rng = random.Random(f"{seed}:{name}")
+                    result = impl.function(session=session, rng=rng, today=today)
+                    if inspect.isawaitable(result):
+                        await result
+                    await session.flush()
+            # the division figures for dashboards, counted once the data is in
+            await figures.refresh(session, manager, dt.date.today())
         return households
     finally:
         await engine.dispose()

@@ -82,7 +82,7 @@ class GraphQLApp(GraphQL):  # type: ignore[type-arg]
             request_id=request_id,
             extra={"changes": st.changes, "metrics": st.metrics},
         )
-        ctx.loaders.update(core_loaders(db))
+        ctx.loaders.update(core_loaders(db, st.plugins.manager))
         for _name, loaders in st.plugins.results("create_loaders", context=ctx):
             ctx.loaders.update(loaders)
         return ctx

@@ -155,6 +155,76 @@ def daily(on: dt.datetime | None) -> None:
         click.echo("no plugin has daily tasks")
 
 
+@main.group(help="Pre-aggregated division figures (区划统计预汇总).")
+def figures() -> None:
+    pass
+
+
+@figures.command("refresh", help="Count every division figure again (minzheng daily does this).")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Count as of this date (default today).",
+)
+@plugin_errors
+def figures_refresh(on: dt.datetime | None) -> None:
+    from minzheng.core import figures as pre
+    from minzheng.core.db import create_engine, session_factory, transaction
+    from minzheng.core.scope import SYSTEM
+
+    settings = get_settings()
+    plugins = _load(settings)
+    day = on.date() if on else dt.date.today()
+
+    async def run() -> dict[str, int]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with transaction(
+                session_factory(engine),
+                principal=SYSTEM,
+                plugins=plugins.manager,
+                operation="figures:refresh",
+            ) as session:
+                return await pre.refresh(session, plugins.manager, day)
+        finally:
+            await engine.dispose()
+
+    for name, rows in asyncio.run(run()).items():
+        click.echo(f"{name}: {rows} figures as of {day.isoformat()}")
+
+
+@figures.command("status", help="Show which figure sources are current, and for which day.")
+def figures_status() -> None:
+    from sqlalchemy import select
+
+    from minzheng.core.db import create_engine, session_factory, transaction
+    from minzheng.core.models import RegionFigureSource
+    from minzheng.core.scope import SYSTEM
+
+    settings = get_settings()
+
+    async def run() -> list[Any]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with transaction(session_factory(engine), principal=SYSTEM) as session:
+                return list(
+                    (await session.execute(select(RegionFigureSource).order_by("name"))).scalars()
+                )
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(run())
+    today = dt.date.today()
+    for row in rows:
+        state = "current" if row.as_of == today else "not current: counted live"
+        as_of = row.as_of.isoformat() if row.as_of else "-"
+        click.echo(f"{row.name:24} as of {as_of:10}  {state}")
+    if not rows:
+        click.echo("no figures yet: run `minzheng figures refresh` (or `minzheng daily`)")
+
+
 @main.command(help="List installed plugins and whether they are enabled.")
 def plugins() -> None:
     settings = get_settings()

@@ -50,7 +50,7 @@ def many_by_key(
     return DataLoader(load_fn=load)
 
 
-def core_loaders(db: Any) -> dict[str, DataLoader]:
+def core_loaders(db: Any, plugins: Any = None) -> dict[str, DataLoader]:
     async def members(keys: Sequence[int]) -> list[list[tuple[Membership, Person]]]:
         rows = await db.rows(
             select(Membership, Person)
@@ -76,10 +76,11 @@ def core_loaders(db: Any) -> dict[str, DataLoader]:
             grouped[r.parent_code].append(r)
         return [grouped.get(k, []) for k in keys]
 
-    from minzheng.schema.statistics import person_figures_loader
+    from minzheng.schema.statistics import live_figures_loader, region_figures_loader
 
     loaders: dict[str, DataLoader] = {
-        "person_figures_by_region": person_figures_loader(db),
+        "region_figures": region_figures_loader(db),
+        "region_figures_live": live_figures_loader(db, plugins),
         "person_by_id": by_key(db, Person),
         "payroll_by_id": by_key(db, Payroll),
         "household_by_id": by_key(db, Household),

@@ -145,3 +145,18 @@ async def on_enrolment_changed(event: EnrolmentChanged, session: AsyncSession) -
         person_id=event.person_id,
         household_id=event.household_id,
     )
+
+
+@hookimpl
+def region_figure_sources() -> list[Any]:
+    from minzheng.core.figures import FigureSource
+    from minzheng.plugins.disability import queries
+    from minzheng.plugins.disability.settings import get_policy
+
+    return [
+        FigureSource(
+            queries.FIGURE_SOURCE_NAME,
+            lambda on, where: queries.figure_statements(get_policy(), on, where),
+            "残疾人两项补贴 recipients and totals, verification, suspensions, discovery",
+        )
+    ]

@@ -397,6 +397,99 @@ async def region_figures(
     )
 
 
+FIGURE_SOURCE_NAME = "disability"
+
+
+def figure_statements(policy: DisabilityPolicy, on: dt.date, where: Any) -> list[Any]:
+    """:func:`region_figures` per division unit, for :mod:`minzheng.core.figures`:
+    each count grouped by the region column the live statement filters on."""
+    month_end = rules.month_end(on)
+    grant = DisabilityGrant
+    covered_person = (
+        select(
+            grant.person_id.label("person_id"),
+            func.min(grant.region_code).label("region_code"),
+            func.min(current_cycle_opening(grant.region_code, on)).label("opening"),
+        )
+        .where(grant.status.in_(CURRENT_GRANT_STATUSES), where(grant.region_code))
+        .group_by(grant.person_id)
+        .subquery()
+    )
+    verified = exists().where(
+        DisabilityVerification.person_id == covered_person.c.person_id,
+        DisabilityVerification.outcome == VerificationOutcome.CONFIRMED,
+        DisabilityVerification.verified_on >= covered_person.c.opening,
+        DisabilityVerification.verified_on <= on,
+    )
+    return [
+        select(
+            Enrolment.region_code,
+            literal("recipients"),
+            Enrolment.programme,
+            func.count(distinct(Enrolment.person_id)),
+        )
+        .where(
+            Enrolment.programme.in_(list(PROGRAMME_CODES.values())),
+            _in_force(month_end),
+            where(Enrolment.region_code),
+        )
+        .group_by(Enrolment.region_code, Enrolment.programme),
+        select(
+            Enrolment.region_code,
+            literal("amount"),
+            Enrolment.programme,
+            func.sum(Enrolment.monthly_amount_fen),
+        )
+        .where(
+            Enrolment.programme.in_(list(PROGRAMME_CODES.values())),
+            _in_force(month_end),
+            where(Enrolment.region_code),
+        )
+        .group_by(Enrolment.region_code, Enrolment.programme),
+        select(grant.region_code, literal("suspended"), func.count())
+        .where(grant.status == GrantStatus.SUSPENDED, where(grant.region_code))
+        .group_by(grant.region_code),
+        select(grant.region_code, literal("flagged"), func.count())
+        .where(
+            grant.review_flag.is_(True),
+            grant.status.in_(CURRENT_GRANT_STATUSES),
+            where(grant.region_code),
+        )
+        .group_by(grant.region_code),
+        select(covered_person.c.region_code, literal("covered"), func.count())
+        .where(covered_person.c.opening.is_not(None))
+        .group_by(covered_person.c.region_code),
+        select(covered_person.c.region_code, literal("verified"), func.count())
+        .where(covered_person.c.opening.is_not(None), verified)
+        .group_by(covered_person.c.region_code),
+        select(Person.region_code, literal("eligible_not_enrolled"), func.count())
+        .where(_certified(), _alive(on), discovery_condition(policy, on), where(Person.region_code))
+        .group_by(Person.region_code),
+    ]
+
+
+def figures_from(kept: dict[tuple[str, ...], int], region_code: str, on: dt.date) -> RegionFigures:
+    """:class:`RegionFigures` from the pre-aggregated figures of a division."""
+    subsidies = tuple(
+        SubsidyFigures(
+            s,
+            kept.get(("recipients", PROGRAMME_CODES[s]), 0),
+            kept.get(("amount", PROGRAMME_CODES[s]), 0),
+        )
+        for s in Subsidy
+    )
+    return RegionFigures(
+        region_code=parse(region_code).full,
+        month=rules.month_start(on),
+        subsidies=subsidies,
+        suspended_grants=kept.get(("suspended",), 0),
+        flagged_grants=kept.get(("flagged",), 0),
+        verification_covered=kept.get(("covered",), 0),
+        verification_verified=kept.get(("verified",), 0),
+        eligible_not_enrolled=kept.get(("eligible_not_enrolled",), 0),
+    )
+
+
 def eligible_count_statement(policy: DisabilityPolicy, on: dt.date, region_code: str) -> Any:
     """How many persons of the division :func:`discovery_statement` finds.
 

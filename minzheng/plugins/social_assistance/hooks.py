@@ -110,3 +110,10 @@ async def run_daily(session: Any, today: dt.date) -> dict[str, int]:
     closed = await dibao.close_finished_phase_outs(session, today)
     minors = await tekun.terminate_minors_aged_out(session, today)
     return {"phase_outs_closed": len(closed), "minors_given_notice": len(minors)}
+
+
+@hookimpl
+def region_figure_sources() -> list[Any]:
+    from minzheng.plugins.social_assistance.figures import FIGURE_SOURCE
+
+    return [FIGURE_SOURCE]

@@ -62,6 +62,7 @@ from minzheng.schema.direct import direct
 from minzheng.schema.limits import list_size
 from minzheng.schema.pagination import Edge, PageInfo, keyset_page
 from minzheng.schema.permissions import requires
+from minzheng.schema.statistics import kept_figures
 
 READ = "disability:read"
 
@@ -473,5 +474,8 @@ class StatisticsFields:
     ) -> DisabilityFigures:
         code = self.code  # type: ignore[attr-defined]
         day = month or dt.date.today()
+        kept = None if month else await kept_figures(info, code, q.FIGURE_SOURCE_NAME)
+        if kept is not None:
+            return DisabilityFigures(figures=q.figures_from(kept, code, day))
         figures = await info.context.db.run(lambda s: q.region_figures(s, code, day, get_policy()))
         return DisabilityFigures(figures=figures)

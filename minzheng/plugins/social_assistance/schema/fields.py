@@ -7,10 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
-from sqlalchemy import distinct, func, select
 
-from minzheng.core.models import Enrolment, EnrolmentStatus, Membership
 from minzheng.plugins.social_assistance import models as m
+from minzheng.plugins.social_assistance.figures import SOURCE
 from minzheng.plugins.social_assistance.schema.types import (
     DibaoCaseType,
     DibaoOverview,
@@ -20,9 +19,9 @@ from minzheng.plugins.social_assistance.schema.types import (
     TemporaryCaseType,
 )
 from minzheng.plugins.social_assistance.services import dibao, tekun
-from minzheng.plugins.social_assistance.services.common import NEAR_POVERTY
 from minzheng.schema.direct import direct
 from minzheng.schema.limits import list_size
+from minzheng.schema.statistics import region_figures
 from minzheng.schema.types import ctx
 
 P = "social_assistance."
@@ -98,7 +97,20 @@ class TemporaryFigures:
     emergency_cases: int = strawberry.field(description="急难型 Emergency cases")
 
 
-GRANTED = (m.TemporaryStatus.PAPERWORK_DUE, m.TemporaryStatus.COMPLETED, m.TemporaryStatus.APPROVED)
+def _programmes(kept: dict[tuple[str, ...], int]) -> list[ProgrammeFigures]:
+    def n(part: str) -> int:
+        return kept.get((part,), 0)
+
+    return [
+        ProgrammeFigures(
+            programme=code,
+            title=title,
+            households=n(f"{code}.households"),
+            persons=n(f"{code}.persons"),
+            monthly_amount_fen=n(f"{code}.amount"),
+        )
+        for code, title in (("dibao", "低保"), ("tekun", "特困"), ("near_poverty", "低保边缘家庭"))
+    ]
 
 
 @strawberry.type(
@@ -108,10 +120,8 @@ GRANTED = (m.TemporaryStatus.PAPERWORK_DUE, m.TemporaryStatus.COMPLETED, m.Tempo
 class SocialAssistanceStatistics:
     code: strawberry.Private[str]
 
-    def area(self) -> tuple[str, str]:
-        from minzheng.core.divisions import DivisionCode
-
-        return DivisionCode.parse(self.code).bounds
+    async def _figures(self, info: strawberry.Info) -> dict[tuple[str, ...], int]:
+        return await region_figures(info, self.code, SOURCE)
 
     @strawberry.field(
         description="按项目 Households, persons and monthly amount by programme",
@@ -119,174 +129,54 @@ class SocialAssistanceStatistics:
     )
     @direct
     async def programmes(self, info: strawberry.Info) -> list[ProgrammeFigures]:
-        lo, hi = self.area()
-        db = ctx(info).db
-        paid = m.DibaoCase.status.in_(dibao.PAID)
-        in_area = m.DibaoCase.region_code.between(lo, hi)
-        hh, amount = (
-            await db.rows(
-                select(
-                    func.count(m.DibaoCase.id),
-                    func.coalesce(func.sum(m.DibaoCase.monthly_amount_fen), 0),
-                ).where(paid, in_area)
-            )
-        )[0]
-        dibao_persons = await db.scalar(
-            select(func.count(m.DibaoMember.id))
-            .join(m.DibaoCase, m.DibaoCase.id == m.DibaoMember.case_id)
-            .where(paid, in_area, m.DibaoMember.removed_on.is_(None))
-        )
-        dibao_households = await db.scalar(
-            select(func.count(distinct(m.DibaoCase.household_id))).where(paid, in_area)
-        )
-        active = m.TekunCase.status == m.TekunStatus.ACTIVE
-        tk_persons, tk_amount = (
-            await db.rows(
-                select(
-                    func.count(m.TekunCase.id),
-                    func.coalesce(func.sum(m.TekunCase.monthly_amount_fen), 0),
-                ).where(active, m.TekunCase.region_code.between(lo, hi))
-            )
-        )[0]
-        tk_households = await db.scalar(
-            select(func.count(distinct(Membership.household_id)))
-            .join(m.TekunCase, m.TekunCase.person_id == Membership.person_id)
-            .where(active, m.TekunCase.region_code.between(lo, hi))
-        )
-        near = (
-            Enrolment.programme == NEAR_POVERTY,
-            Enrolment.end_on.is_(None),
-            Enrolment.status == EnrolmentStatus.ACTIVE,
-            Enrolment.region_code.between(lo, hi),
-        )
-        near_households = await db.scalar(select(func.count(Enrolment.id)).where(*near))
-        near_persons = await db.scalar(
-            select(func.count(Membership.id))
-            .join(Enrolment, Enrolment.household_id == Membership.household_id)
-            .where(*near)
-        )
-        del hh
-        return [
-            ProgrammeFigures(
-                programme="dibao",
-                title="低保",
-                households=int(dibao_households or 0),
-                persons=int(dibao_persons or 0),
-                monthly_amount_fen=int(amount),
-            ),
-            ProgrammeFigures(
-                programme="tekun",
-                title="特困",
-                households=int(tk_households or 0),
-                persons=int(tk_persons),
-                monthly_amount_fen=int(tk_amount),
-            ),
-            ProgrammeFigures(
-                programme="near_poverty",
-                title="低保边缘家庭",
-                households=int(near_households or 0),
-                persons=int(near_persons or 0),
-                monthly_amount_fen=0,
-            ),
-        ]
+        return _programmes(await self._figures(info))
 
     @strawberry.field(
         description="低保按状态 低保 cases by state", metadata=list_size(len(m.DibaoStatus))
     )
     @direct
     async def minimum_living_guarantee_by_status(self, info: strawberry.Info) -> list[StatusCount]:
-        lo, hi = self.area()
-        rows = await ctx(info).db.rows(
-            select(m.DibaoCase.status, func.count())
-            .where(m.DibaoCase.region_code.between(lo, hi))
-            .group_by(m.DibaoCase.status)
-            .order_by(m.DibaoCase.status)
-        )
-        return [StatusCount(status=s, count=int(n)) for s, n in rows]
+        figures = await self._figures(info)
+        found = sorted((k[1], n) for k, n in figures.items() if k[0] == "dibao.status")
+        return [StatusCount(status=m.DibaoStatus(v), count=n) for v, n in found]
 
     @strawberry.field(description="超期案件 Cases whose next step is overdue (all programmes)")
     @direct
     async def cases_overdue(self, info: strawberry.Info) -> int:
-        lo, hi = self.area()
-        today = dt.date.today()
-        total = 0
-        for model in (m.DibaoCase, m.TekunCase, m.TemporaryCase):
-            total += int(
-                await ctx(info).db.scalar(
-                    select(func.count(model.id)).where(
-                        model.region_code.between(lo, hi), model.due_on < today
-                    )
-                )
-                or 0
-            )
-        return total
+        return (await self._figures(info)).get(("cases_overdue",), 0)
 
     @strawberry.field(description="核查超期 低保 cases whose review is overdue")
     @direct
     async def reviews_overdue(self, info: strawberry.Info) -> int:
-        lo, hi = self.area()
-        return int(
-            await ctx(info).db.scalar(
-                select(func.count(m.DibaoCase.id)).where(
-                    m.DibaoCase.region_code.between(lo, hi),
-                    m.DibaoCase.status.in_(dibao.PAID),
-                    m.DibaoCase.due_on < dt.date.today(),
-                )
-            )
-            or 0
-        )
+        return (await self._figures(info)).get(("reviews_overdue",), 0)
 
     @strawberry.field(description="渐退期 Households in phase-out")
     @direct
     async def phase_outs(self, info: strawberry.Info) -> int:
-        lo, hi = self.area()
-        return int(
-            await ctx(info).db.scalar(
-                select(func.count(m.DibaoCase.id)).where(
-                    m.DibaoCase.region_code.between(lo, hi),
-                    m.DibaoCase.status == m.DibaoStatus.PHASE_OUT,
-                )
-            )
-            or 0
-        )
+        figures = await self._figures(info)
+        return figures.get(("dibao.status", m.DibaoStatus.PHASE_OUT.value), 0)
 
     @strawberry.field(description="临时救助 Temporary assistance granted in a year")
     @direct
     async def temporary_assistance(
         self, info: strawberry.Info, year: int | None = None
     ) -> TemporaryFigures:
-        lo, hi = self.area()
-        year = year or dt.date.today().year
-        t = m.TemporaryCase
-        cases, amount, emergency = (
-            await ctx(info).db.rows(
-                select(
-                    func.count(t.id),
-                    func.coalesce(func.sum(t.amount_fen), 0),
-                    func.count(t.helped_on),
-                ).where(
-                    t.region_code.between(lo, hi),
-                    t.status.in_(GRANTED),
-                    t.decided_on.between(dt.date(year, 1, 1), dt.date(year, 12, 31)),
-                )
-            )
-        )[0]
+        today = dt.date.today()
+        year = year or today.year
+        # another year: counted as of its last day (the source counts the year of its day)
+        on = None if year == today.year else dt.date(year, 12, 31)
+        figures = await region_figures(info, self.code, SOURCE, on)
         return TemporaryFigures(
-            year=year, cases=int(cases), amount_fen=int(amount), emergency_cases=int(emergency)
+            year=year,
+            cases=figures.get(("temporary.cases",), 0),
+            amount_fen=figures.get(("temporary.amount",), 0),
+            emergency_cases=figures.get(("temporary.emergency",), 0),
         )
 
     @strawberry.field(description="备用金余额(分) Reserve funds' balance in the division")
     @direct
     async def reserve_fund_balance_fen(self, info: strawberry.Info) -> int:
-        lo, hi = self.area()
-        return int(
-            await ctx(info).db.scalar(
-                select(func.coalesce(func.sum(m.ReserveFundEntry.amount_fen), 0)).where(
-                    m.ReserveFundEntry.region_code.between(lo, hi)
-                )
-            )
-            or 0
-        )
+        return (await self._figures(info)).get(("reserve_fund",), 0)
 
 
 @strawberry.type

@@ -1,0 +1,417 @@
+"""Pre-aggregated division figures (区划统计预汇总), kept current by every write.
+
+A county dashboard counts a county's ~170,000 persons, its households and each
+plugin's cases.  Counted live, that is a scan of the county on every request;
+here every figure is kept per division *unit* (the 12-digit region code a row
+carries) in ``core_region_figure``, and a division's figure is the sum over its
+units: one index range of a few thousand rows.
+
+**Sources.**  A :class:`FigureSource` names a set of figures and builds the
+statements that count them, grouped by region code; core has one (the
+registry), plugins add theirs through the ``region_figure_sources`` hook.
+
+**Kept current by writes.**  Every flush records the region codes of the
+region-scoped rows it inserts, changes (before and after) or deletes; just
+before the transaction commits, the figures of those units are counted again
+from the rows, in the same transaction.  So a committed write and the figures
+it changes become visible together.  A write whose units cannot be known (a
+bulk ``UPDATE``/``DELETE``, a Core statement on a scoped table) marks every
+source out of date instead; the figures are never wrong, only unavailable.
+
+**And by the date.**  Ages and overdue deadlines change without any write, so
+figures hold for one day, ``as_of``.  :func:`refresh` counts everything again
+for a day (``minzheng daily`` calls it after the plugins' daily work, and
+``minzheng figures refresh`` on demand).  A reader whose source is not current
+for today — not refreshed yet today, marked out of date, or a plugin enabled
+since the last refresh — gets None from :func:`read` and counts live.
+
+**Scope.**  ``core_region_figure`` is region-scoped like the rows it counts: a
+principal reads the sum over the units inside their region, which is the live
+count within their scope (scopes are divisions, and units nest inside them).
+
+On PostgreSQL, writers recounting a unit take a transaction-level advisory
+lock per unit (and share one with :func:`refresh`), so two transactions that
+touch the same village recount it one after the other, each seeing the other's
+committed rows.  SQLite has one writer at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql import Select
+
+from minzheng.core import divisions
+from minzheng.core.models import Household, Person, RegionFigure, RegionFigureSource
+from minzheng.core.scope import RegionScoped
+
+#: ``where(column)`` → the criterion limiting a source's statement to the units
+#: being recounted (``true()`` for a full refresh)
+Where = Callable[[Any], ColumnElement[bool]]
+
+_FIGURES = cast(Table, RegionFigure.__table__)
+_SOURCES = cast(Table, RegionFigureSource.__table__)
+
+#: figure sources from the registry itself
+REGISTRY = "registry"
+
+AGE_BANDS = ((0, 15, "0-15"), (16, 59, "16-59"), (60, 79, "60-79"), (80, 200, "80+"))
+
+_TOUCHED = "figures.touched"
+_ALL = "figures.all"
+_LOCK_SPACE = 0x6D7A  # advisory lock key space of the figures (PostgreSQL)
+_INSERT_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class FigureSource:
+    """A named set of figures and how to count them for a day.
+
+    ``statements(on, where)`` returns SELECTs whose first column is the unit's
+    region code, whose last column is the count, and whose columns between are
+    the parts of the figure's key; each must apply ``where`` to the region
+    column it groups by (``where(Model.region_code)``).  Counts must add up
+    across units: count each row in the unit of the row's own region column.
+    """
+
+    name: str
+    statements: Callable[[dt.date, Where], Sequence[Select[Any]]]
+    description: str = ""
+
+
+def key(source: str, *parts: Any) -> str:
+    return ":".join([source, *(str(getattr(p, "value", p)) for p in parts)])
+
+
+def birth_cutoff(today: dt.date, years: int) -> dt.date:
+    """The latest birth date of a person aged at least ``years`` on ``today``."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def age_band(on: dt.date) -> Any:
+    """SQL: the age band label of ``Person.birth_date`` on ``on``."""
+    whens = [
+        (Person.birth_date > birth_cutoff(on, high + 1), label)
+        for _low, high, label in AGE_BANDS[:-1]
+    ]
+    return case(*whens, else_=AGE_BANDS[-1][2])
+
+
+def _registry_statements(on: dt.date, where: Where) -> list[Select[Any]]:
+    band = age_band(on)
+    return [
+        select(Person.region_code, literal("persons"), Person.sex, band, func.count())
+        .where(where(Person.region_code), Person.died_on.is_(None))
+        .group_by(Person.region_code, Person.sex, band),
+        select(Household.region_code, literal("households"), func.count())
+        .where(where(Household.region_code))
+        .group_by(Household.region_code),
+    ]
+
+
+REGISTRY_SOURCE = FigureSource(
+    REGISTRY,
+    _registry_statements,
+    "人口、户数 Living persons by sex and age band; households",
+)
+
+
+def sources_of(manager: Any) -> list[FigureSource]:
+    """Core's source and every enabled plugin's (``manager``: the plugin manager)."""
+    out = [REGISTRY_SOURCE]
+    if manager is not None:
+        for contributed in manager.hook.region_figure_sources():
+            out.extend(contributed or ())
+    names = [s.name for s in out]
+    duplicate = {n for n in names if names.count(n) > 1}
+    if duplicate:
+        raise ValueError(f"figure sources named twice: {', '.join(sorted(duplicate))}")
+    return out
+
+
+# ----------------------------------------------------------------- counting
+
+
+def _count(
+    session: Session, source: FigureSource, on: dt.date, where: Where
+) -> dict[str, dict[str, int]]:
+    """unit → {key: count} for one source."""
+    out: dict[str, dict[str, int]] = {}
+    for stmt in source.statements(on, where):
+        for row in session.execute(stmt.execution_options(region_scope_checked=True)):
+            unit, *parts, n = row
+            if not n:
+                continue
+            figures = out.setdefault(unit, {})
+            k = key(source.name, *parts)
+            figures[k] = figures.get(k, 0) + int(n)
+    return out
+
+
+def _write(session: Session, counted: dict[str, dict[str, int]]) -> int:
+    rows = []
+    for unit, figures in counted.items():
+        parsed = divisions.parse(unit)
+        anc = divisions.ancestors(parsed.prefix)
+        for k, n in figures.items():
+            rows.append(
+                {
+                    "region_code": unit,
+                    "county_code": anc["county_code"],
+                    "township_code": anc["township_code"],
+                    "key": k,
+                    "value": n,
+                }
+            )
+    table = _FIGURES
+    for start in range(0, len(rows), _INSERT_BATCH):
+        session.execute(
+            insert(table).execution_options(region_scope_checked=True),
+            rows[start : start + _INSERT_BATCH],
+        )
+    return len(rows)
+
+
+def _source_prefix(name: str) -> Any:
+    return RegionFigure.key.like(f"{name}:%")
+
+
+def _pg_lock(session: Session, *args: Any, shared: bool = False) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    fn = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+    session.execute(select(fn(*args)))
+
+
+def refresh_sync(session: Session, manager: Any, on: dt.date) -> dict[str, int]:
+    """Count every figure of every source again for ``on``; returns rows per source.
+
+    Sources of plugins no longer enabled lose their rows and their state."""
+    _pg_lock(session, _LOCK_SPACE)
+    sources = sources_of(manager)
+    now = dt.datetime.now(dt.UTC)
+    report: dict[str, int] = {}
+    table = _FIGURES
+    session.execute(delete(table).execution_options(region_scope_checked=True))
+    session.execute(delete(_SOURCES))
+    for source in sources:
+        report[source.name] = _write(session, _count(session, source, on, lambda _c: true()))
+        session.execute(insert(_SOURCES).values(name=source.name, as_of=on, refreshed_at=now))
+    return report
+
+
+async def refresh(session: Any, manager: Any, on: dt.date) -> dict[str, int]:
+    """:func:`refresh_sync` from an :class:`~sqlalchemy.ext.asyncio.AsyncSession`."""
+    return await session.run_sync(refresh_sync, manager, on)  # type: ignore[no-any-return]
+
+
+def _current(session: Session) -> dict[str, dt.date | None]:
+    return dict(session.execute(select(RegionFigureSource.name, RegionFigureSource.as_of)).all())  # type: ignore[arg-type]
+
+
+def recount(session: Session, manager: Any, units: Iterable[str]) -> None:
+    """Count the figures of ``units`` again, for every source current for today."""
+    units = sorted(set(units))
+    if not units:
+        return
+    _pg_lock(session, _LOCK_SPACE, shared=True)
+    for unit in units:
+        _pg_lock(session, _LOCK_SPACE, zlib.crc32(unit.encode()) & 0x7FFFFFFF)
+    state = _current(session)
+    sources = {s.name: s for s in sources_of(manager)}
+    stale = [n for n, on in state.items() if on is not None and n not in sources]
+    if stale:  # a plugin no longer enabled: its figures stop following writes
+        _mark_stale(session, stale)
+    table = _FIGURES
+    today = dt.date.today()
+    for name, source in sources.items():
+        on = state.get(name)
+        if on != today:  # not read until the next refresh, which counts everything
+            continue
+        counted = _count(session, source, on, lambda col: col.in_(units))
+        session.execute(
+            delete(table)
+            .where(table.c.region_code.in_(units), _source_prefix(name))
+            .execution_options(region_scope_checked=True)
+        )
+        _write(session, counted)
+
+
+def _mark_stale(session: Session, names: Sequence[str] | None = None) -> None:
+    stmt = update(_SOURCES).values(as_of=None)
+    if names is not None:
+        stmt = stmt.where(_SOURCES.c.name.in_(list(names)))
+    session.execute(stmt)
+
+
+def mark_all_stale(session: Session) -> None:
+    """Say that no figure can be trusted until the next :func:`refresh`."""
+    session.info[_ALL] = True
+
+
+# ------------------------------------------------------------ tracking writes
+
+
+def _feeds(obj_or_class: Any) -> bool:
+    cls = obj_or_class if isinstance(obj_or_class, type) else type(obj_or_class)
+    return issubclass(cls, RegionScoped) and getattr(cls, "feeds_region_figures", True)
+
+
+@event.listens_for(Session, "after_flush")
+def _track_flush(session: Session, _ctx: Any) -> None:
+    from sqlalchemy import inspect
+
+    touched: set[str] | None = None
+    for group in (session.new, session.dirty, session.deleted):
+        for obj in group:
+            if not _feeds(obj):
+                continue
+            if touched is None:
+                touched = session.info.setdefault(_TOUCHED, set())
+            if obj.region_code:
+                touched.add(obj.region_code)
+            if group is session.dirty:
+                for old in inspect(obj).attrs.region_code.history.deleted or ():
+                    if old:
+                        touched.add(old)
+
+
+def _figure_tables() -> frozenset[str]:
+    from minzheng.core.scope import _scoped_names
+
+    return _scoped_names() - {RegionFigure.__tablename__, "api_key"}
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _track_statements(state: ORMExecuteState) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    from minzheng.core.scope import _bulk_values, _statement_entity, _tables_in
+
+    entity = _statement_entity(state) if state.is_orm_statement else None
+    if entity is not None:
+        if not (isinstance(entity, type) and _feeds(entity)):
+            return
+        if state.is_insert:
+            codes = [v.get("region_code") for v in _bulk_values(state)]
+            if codes and all(codes):
+                state.session.info.setdefault(_TOUCHED, set()).update(
+                    divisions.parse(c).full for c in codes if c
+                )
+                return
+        state.session.info[_ALL] = True
+        return
+    if set(_tables_in(state.statement)) & _figure_tables():
+        state.session.info[_ALL] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _recount_before_commit(session: Session) -> None:
+    if not (session.info.get(_TOUCHED) or session.info.get(_ALL)):
+        return
+    session.flush()
+    if session.info.pop(_ALL, False):
+        session.info.pop(_TOUCHED, None)
+        _mark_stale(session)
+        return
+    units = session.info.pop(_TOUCHED, set())
+    if "plugins" not in session.info:
+        # without the plugin manager the plugins' figures cannot be counted here
+        _mark_stale(session, [n for n in _current(session) if n != REGISTRY])
+    recount(session, session.info.get("plugins"), units)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_TOUCHED, None)
+    session.info.pop(_ALL, None)
+
+
+# ------------------------------------------------------------------ reading
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A division's figures, summed over its units within the reader's scope;
+    ``current`` names the sources whose figures hold for ``as_of``."""
+
+    values: dict[str, int]
+    current: frozenset[str]
+    as_of: dt.date
+
+    def of(self, source: str) -> dict[tuple[str, ...], int] | None:
+        """{key parts: value} of one source, or None when it is not current."""
+        if source not in self.current:
+            return None
+        prefix = f"{source}:"
+        return {
+            tuple(k[len(prefix) :].split(":")): v
+            for k, v in self.values.items()
+            if k.startswith(prefix)
+        }
+
+
+def read_statements(code: str) -> tuple[Any, Any]:
+    lo, hi = divisions.DivisionCode.parse(code).bounds
+    return (
+        select(RegionFigureSource.name, RegionFigureSource.as_of),
+        select(RegionFigure.key, func.sum(RegionFigure.value))
+        .where(RegionFigure.region_code.between(lo, hi))
+        .group_by(RegionFigure.key),
+    )
+
+
+async def read(db: Any, codes: Sequence[str], today: dt.date | None = None) -> list[Figures | None]:
+    """The figures of each division in ``codes`` for ``today``, read through the
+    request's scoped session ``db``; None for every code when no source is
+    current (the caller counts live)."""
+    today = today or dt.date.today()
+    state_stmt, _ = read_statements(codes[0]) if codes else (None, None)
+    if state_stmt is None:
+        return []
+    state = await db.rows(state_stmt)
+    current = frozenset(name for name, on in state if on == today)
+    if not current:
+        return [None] * len(codes)
+    out: list[Figures | None] = []
+    for code in codes:
+        rows = await db.rows(read_statements(code)[1])
+        out.append(Figures({k: int(v) for k, v in rows}, current, today))
+    return out
+
+
+async def count_live(
+    db: Any, source: FigureSource, code: str, on: dt.date
+) -> dict[tuple[str, ...], int]:
+    """What :func:`read` gives for one source, counted now from the rows with the
+    source's own statements over division ``code`` (through the reader's scoped
+    session ``db``): key parts → value."""
+    lo, hi = divisions.DivisionCode.parse(code).bounds
+    out: dict[tuple[str, ...], int] = {}
+    for stmt in source.statements(on, lambda col: col.between(lo, hi)):
+        for _unit, *parts, n in await db.rows(stmt):
+            if n:
+                k = tuple(str(getattr(p, "value", p)) for p in parts)
+                out[k] = out.get(k, 0) + int(n)
+    return out

@@ -1,0 +1,314 @@
+"""Pre-aggregated division figures: the same answers as counting live, kept
+current by every write, unavailable (never wrong) when they cannot be kept."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from factories import VILLAGES, member, register
+from sqlalchemy import select, update
+
+from minzheng.core import figures as pre
+from minzheng.core.db import session_factory, transaction
+from minzheng.core.models import Person, RegionFigure, RegionFigureSource
+from minzheng.core.scope import SYSTEM, Principal
+from minzheng.core.seeding import seed_demo
+
+DASHBOARD = """query($code: String!) { regionStatistics(code: $code) {
+    code population households bySex { sex count } byAgeBand { band count }
+    socialAssistance {
+      programmes { programme households persons monthlyAmountFen }
+      minimumLivingGuaranteeByStatus { status count }
+      casesOverdue reviewsOverdue phaseOuts
+      temporaryAssistance { year cases amountFen emergencyCases }
+      reserveFundBalanceFen }
+    disability {
+      month subsidies { subsidy recipients monthlyTotalFen } monthlyTotalFen
+      verificationCovered verificationVerified verificationRate
+      suspendedGrants flaggedGrants eligibleNotEnrolled } } }"""
+
+
+def dashboard_query(_api: Any) -> str:
+    return DASHBOARD
+
+
+@pytest.fixture
+async def seeded(make_api: Any, db_url: str) -> Any:
+    api = make_api()
+    plugins = api.app.state.minzheng.plugins
+    await seed_demo(db_url, plugins, households=40, seed=11)
+    return api
+
+
+async def sources(api: Any) -> dict[str, dt.date | None]:
+    async with api.engine.connect() as conn:
+        rows = await conn.execute(select(RegionFigureSource.name, RegionFigureSource.as_of))
+        return dict(rows.all())  # type: ignore[arg-type]
+
+
+async def set_as_of(api: Any, on: dt.date | None) -> None:
+    async with api.engine.begin() as conn:
+        await conn.execute(update(RegionFigureSource).values(as_of=on))
+
+
+async def both(api: Any, code: str, query: str) -> tuple[Any, Any, list[str]]:
+    """The dashboard from the figures, then counted live; and the statements of
+    the first."""
+    with api.count_statements() as seen:
+        kept = await api.gql(query, {"code": code})
+    state = await sources(api)
+    await set_as_of(api, None)
+    try:
+        live = await api.gql(query, {"code": code})
+    finally:
+        async with api.engine.begin() as conn:
+            for name, on in state.items():
+                await conn.execute(
+                    update(RegionFigureSource)
+                    .where(RegionFigureSource.name == name)
+                    .values(as_of=on)
+                )
+    return kept, live, seen
+
+
+def counts_persons(statements: list[str]) -> bool:
+    """Whether any figure was counted live: an aggregate over anything but the
+    pre-aggregated figures."""
+    return any(
+        re.search(r"\b(count|sum)\(", s, re.I) and "core_region_figure" not in s for s in statements
+    )
+
+
+async def test_seeding_leaves_every_source_current(seeded: Any) -> None:
+    state = await sources(seeded)
+    assert state.keys() >= {pre.REGISTRY}
+    assert set(state.values()) == {dt.date.today()}
+
+
+@pytest.mark.parametrize(
+    ("role_region", "codes"),
+    [
+        ("410800", ["410800", "410823", "410823101", VILLAGES["wuzhi_a"], "410825"]),
+        ("410823", ["410800", "410823", "410823101"]),
+        ("410823101", ["410823", "410823101"]),
+    ],
+)
+async def test_figures_answer_what_counting_live_answers(
+    seeded: Any, role_region: str, codes: list[str]
+) -> None:
+    api = seeded.as_("admin", role_region)
+    query = dashboard_query(api)
+    for code in codes:
+        kept, live, seen = await both(api, code, query)
+        assert kept == live, code
+        assert not counts_persons(seen), seen
+    # not a comparison of nothing: the seeded city has people, households and cases
+    city = (await seeded.gql(query, {"code": "410800"}))["regionStatistics"]
+    assert city["population"] and city["households"]
+    assert city["socialAssistance"]["minimumLivingGuaranteeByStatus"]
+    assert any(p["persons"] for p in city["socialAssistance"]["programmes"])
+    assert city["disability"]["eligibleNotEnrolled"] and city["disability"]["suspendedGrants"]
+
+
+async def test_writes_keep_the_figures_current(seeded: Any) -> None:
+    api = seeded
+    query = dashboard_query(api)
+    before = (await api.gql(query, {"code": "410823"}))["regionStatistics"]
+    hh = await register(api, VILLAGES["wuzhi_a"])
+    other = await register(api, VILLAGES["wuzhi_b"], members=[member("王一")])
+    child = hh["members"][2]["person"]["id"]
+    moved = await api.gql(
+        """mutation($i: MoveMemberInput!) { moveMember(input: $i) { errors { code } } }""",
+        {"i": {"personId": child, "toHouseholdId": other["id"], "relation": "GRANDCHILD"}},
+    )
+    assert moved["moveMember"]["errors"] == []
+    died = await api.gql(
+        """mutation($i: RecordDeathInput!) { recordDeath(input: $i) { errors { code } } }""",
+        {
+            "i": {
+                "personId": hh["members"][0]["person"]["id"],
+                "diedOn": dt.date.today().isoformat(),
+            }
+        },
+    )
+    assert died["recordDeath"]["errors"] == []
+    assert set((await sources(api)).values()) == {dt.date.today()}
+    for code in ("410823", "410823101", VILLAGES["wuzhi_a"], VILLAGES["wuzhi_b"], "410823102"):
+        kept, live, seen = await both(api, code, query)
+        assert kept == live, code
+        assert not counts_persons(seen)
+    after = (await api.gql(query, {"code": "410823"}))["regionStatistics"]
+    assert after["population"] == before["population"] + 4 - 1
+    assert after["households"] == before["households"] + 2
+
+
+async def test_a_failed_write_changes_no_figure(seeded: Any) -> None:
+    api = seeded
+
+    async def rows() -> list[Any]:
+        async with api.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(RegionFigure.region_code, RegionFigure.key, RegionFigure.value).order_by(
+                        RegionFigure.id
+                    )
+                )
+            ).all()
+
+    before = await rows()
+    bad = member("错号", idNumber="410823198005170010")
+    data = await api.gql(
+        """mutation($i: RegisterHouseholdInput!) { registerHousehold(input: $i) {
+        household { id } errors { code } } }""",
+        {
+            "i": {
+                "regionCode": VILLAGES["wuzhi_a"],
+                "members": [member("好号"), {**bad, "relation": "SPOUSE"}],
+            }
+        },
+    )
+    assert data["registerHousehold"]["household"] is None
+    assert await rows() == before
+    assert set((await sources(api)).values()) == {dt.date.today()}
+
+
+async def test_a_write_whose_units_are_unknown_makes_readers_count_live(seeded: Any) -> None:
+    api = seeded
+    factory = session_factory(api.engine)
+    async with transaction(factory, principal=SYSTEM) as session:
+        await session.execute(
+            update(Person).where(Person.region_code == VILLAGES["wuzhi_a"]).values(phone="1")
+        )
+    assert set((await sources(api)).values()) == {None}
+    query = dashboard_query(api)
+    with api.count_statements() as seen:
+        live = await api.gql(query, {"code": "410823"})
+    assert counts_persons(seen)
+    async with transaction(
+        factory, principal=SYSTEM, plugins=api.app.state.minzheng.plugins.manager
+    ) as session:
+        await pre.refresh(session, api.app.state.minzheng.plugins.manager, dt.date.today())
+    kept, again, seen = await both(api, "410823", query)
+    assert kept == again == live
+    assert not counts_persons(seen)
+
+
+async def test_figures_for_another_day_are_not_read(seeded: Any) -> None:
+    api = seeded
+    await set_as_of(api, dt.date.today() - dt.timedelta(days=1))
+    with api.count_statements() as seen:
+        await api.gql(dashboard_query(api), {"code": "410823"})
+    assert counts_persons(seen)
+    # and writes do not keep figures that are not current
+    async with api.engine.connect() as conn:
+        n = await conn.scalar(
+            select(RegionFigure.value).where(
+                RegionFigure.key == "registry:households",
+                RegionFigure.region_code == VILLAGES["wuzhi_a"],
+            )
+        )
+    await register(api, VILLAGES["wuzhi_a"])
+    async with api.engine.connect() as conn:
+        assert n == await conn.scalar(
+            select(RegionFigure.value).where(
+                RegionFigure.key == "registry:households",
+                RegionFigure.region_code == VILLAGES["wuzhi_a"],
+            )
+        )
+
+
+async def test_a_scoped_writer_recounts_within_its_scope(seeded: Any) -> None:
+    api = seeded.as_("admin", "410823101")
+    query = dashboard_query(api)
+    await register(api, VILLAGES["wuzhi_a"])
+    city = seeded
+    for code in ("410823", VILLAGES["wuzhi_a"]):
+        kept, live, _ = await both(city, code, query)
+        assert kept == live
+
+
+async def test_concurrent_writers_in_one_village_both_counted(seeded: Any) -> None:
+    api = seeded
+    before = (await api.gql(dashboard_query(api), {"code": VILLAGES["wuzhi_a"]}))[
+        "regionStatistics"
+    ]
+    await asyncio.gather(
+        *(register(api, VILLAGES["wuzhi_a"], members=[member(f"并{i}")]) for i in range(6))
+    )
+    kept, live, _ = await both(api, VILLAGES["wuzhi_a"], dashboard_query(api))
+    assert kept == live
+    assert kept["regionStatistics"]["households"] == before["households"] + 6
+
+
+async def test_refresh_drops_sources_no_longer_enabled(seeded: Any) -> None:
+    api = seeded
+    factory = session_factory(api.engine)
+    async with transaction(factory, principal=SYSTEM, plugins=None) as session:
+        report = await pre.refresh(session, None, dt.date.today())
+    assert list(report) == [pre.REGISTRY]
+    assert list(await sources(api)) == [pre.REGISTRY]
+    async with api.engine.connect() as conn:
+        keys = set(await conn.scalars(select(RegionFigure.key)))
+    assert keys and all(k.startswith("registry:") for k in keys)
+
+
+def test_sources_must_have_distinct_names() -> None:
+    class Manager:
+        class hook:
+            @staticmethod
+            def region_figure_sources() -> list[Any]:
+                return [[pre.REGISTRY_SOURCE]]
+
+    with pytest.raises(ValueError, match="named twice"):
+        pre.sources_of(Manager())
+
+
+_ = Principal
+
+
+async def test_daily_counts_the_figures_for_its_day(seeded: Any, db_url: str) -> None:
+    from minzheng.core.daily import run_daily
+
+    api = seeded
+    await set_as_of(api, None)
+    report = await run_daily(db_url, api.app.state.minzheng.plugins, dt.date.today())
+    assert report["figures"]["as_of"] == dt.date.today().isoformat()
+    assert report["figures"]["rows"] > 0
+    assert set((await sources(api)).values()) == {dt.date.today()}
+    kept, live, seen = await both(api, "410823", dashboard_query(api))
+    assert kept == live and not counts_persons(seen)
+
+
+def test_cli_refresh_and_status(sqlite_url: str, tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "MINZHENG_DATABASE_URL": sqlite_url,
+        "MINZHENG_PLUGINS": "social_assistance",
+    }
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "minzheng.gateway.cli", "figures", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    before = cli("status")
+    assert before.returncode == 0, before.stderr
+    assert "no figures yet" in before.stdout
+    done = cli("refresh", "--date", "2026-01-05")
+    assert done.returncode == 0, done.stderr
+    assert "registry:" in done.stdout and "social_assistance:" in done.stdout
+    after = cli("status")
+    assert "as of 2026-01-05" in after.stdout and "not current" in after.stdout
