@@ -22,8 +22,17 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from minzheng.core import divisions
-from minzheng.core.idnumber import InvalidIdNumber, parse_id_number
-from minzheng.core.models import Enrolment, Household, Membership, Person, Region, Relation
+from minzheng.core.idnumber import InvalidIdNumber, Sex, parse_id_number
+from minzheng.core.models import (
+    Enrolment,
+    Household,
+    Membership,
+    Person,
+    Region,
+    RegionFigure,
+    RegionFigureSource,
+    Relation,
+)
 from minzheng.schema import ids
 from minzheng.schema.pagination import decode_key, encode_key
 
@@ -32,6 +41,8 @@ H = Household.__table__
 M = Membership.__table__
 E = Enrolment.__table__
 R = Region.__table__
+F = RegionFigure.__table__
+FS = RegionFigureSource.__table__
 
 AGE_BANDS = ((0, 15, "0-15"), (16, 59, "16-59"), (60, 79, "60-79"), (80, 200, "80+"))
 
@@ -75,26 +86,46 @@ class Baseline:
             (P.c.birth_date > _cutoff(today, high + 1), label) for _l, high, label in AGE_BANDS[:-1]
         ]
         band = case(*whens, else_=AGE_BANDS[-1][2]).label("band")
+        by_sex: dict[Any, int] = defaultdict(int)
+        by_band: dict[str, int] = defaultdict(int)
         async with self.engine.connect() as conn:
             if await conn.scalar(select(R.c.code).where(R.c.code == parsed.full)) is None:
                 return {"regionStatistics": None}
-            rows = (
-                await conn.execute(
-                    select(P.c.sex, band, func.count())
-                    .where(P.c.region_code.between(lo, hi), self._scoped(P), P.c.died_on.is_(None))
-                    .group_by(P.c.sex, band)
+            current = await conn.scalar(select(FS.c.as_of).where(FS.c.name == "registry"))
+            if current == today:
+                # the same design as the service: sum the pre-aggregated figures
+                kept = await conn.execute(
+                    select(F.c.key, func.sum(F.c.value))
+                    .where(F.c.region_code.between(lo, hi), self._scoped(F))
+                    .where(F.c.key.like("registry:%"))
+                    .group_by(F.c.key)
                 )
-            ).all()
-            households = await conn.scalar(
-                select(func.count())
-                .select_from(H)
-                .where(H.c.region_code.between(lo, hi), self._scoped(H))
-            )
-        by_sex: dict[Any, int] = defaultdict(int)
-        by_band: dict[str, int] = defaultdict(int)
-        for sex, label, n in rows:
-            by_sex[sex] += n
-            by_band[label] += n
+                households = 0
+                for key, n in kept:
+                    parts = key.split(":")
+                    if parts[1] == "households":
+                        households = int(n)
+                    elif parts[1] == "persons":
+                        by_sex[Sex(parts[2])] += int(n)
+                        by_band[parts[3]] += int(n)
+            else:
+                rows = (
+                    await conn.execute(
+                        select(P.c.sex, band, func.count())
+                        .where(
+                            P.c.region_code.between(lo, hi), self._scoped(P), P.c.died_on.is_(None)
+                        )
+                        .group_by(P.c.sex, band)
+                    )
+                ).all()
+                households = await conn.scalar(
+                    select(func.count())
+                    .select_from(H)
+                    .where(H.c.region_code.between(lo, hi), self._scoped(H))
+                )
+                for sex, label, n in rows:
+                    by_sex[sex] += n
+                    by_band[label] += n
         return {
             "regionStatistics": {
                 "code": parsed.full,

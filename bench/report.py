@@ -258,6 +258,10 @@ def _find(run: dict[str, Any], key: str, target: str) -> float | None:
     return None
 
 
+def _figures_cell(seconds: float | None) -> str:
+    return "already current" if seconds is None else f"{seconds} s (every source, whole city)"
+
+
 def scaling_table(results: dict[str, Any]) -> list[str]:
     by_backend: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run in results["runs"]:
@@ -321,8 +325,8 @@ def markdown(results: dict[str, Any], quick: bool) -> str:
         "## Registries",
         "",
         "| backend | persons | households | generated in | rows written by seed "
-        "| plugin demo data |",
-        "|---|---:|---:|---|---|---|",
+        "| plugin demo data | division figures counted in |",
+        "|---|---:|---:|---|---|---|---|",
     ]
     for run in results["runs"]:
         d = run["dataset"]
@@ -338,7 +342,8 @@ def markdown(results: dict[str, Any], quick: bool) -> str:
             plugin_data += f" ({seed.get('plugin_seconds')} s)"
         lines.append(
             f"| {d['backend']} | {d['persons']:,} | {d['households']:,} | {made} "
-            f"{'(cached)' if d['cached'] else ''} | {rows} | {plugin_data} |"
+            f"{'(cached)' if d['cached'] else ''} | {rows} | {plugin_data} | "
+            f"{_figures_cell(d.get('figures_seconds'))} |"
         )
     lines += ["", "## Targets (issue 6)", ""]
     for run in results["runs"]:
