@@ -283,7 +283,8 @@ def _track_flush(session: Session, _ctx: Any) -> None:
     from sqlalchemy import inspect
 
     touched: set[str] | None = None
-    for group in (session.new, session.dirty, session.deleted):
+    # (``session.dirty`` builds a new set on every access: name the groups once)
+    for changed, group in ((False, session.new), (True, session.dirty), (False, session.deleted)):
         for obj in group:
             if not _feeds(obj):
                 continue
@@ -291,7 +292,7 @@ def _track_flush(session: Session, _ctx: Any) -> None:
                 touched = session.info.setdefault(_TOUCHED, set())
             if obj.region_code:
                 touched.add(obj.region_code)
-            if group is session.dirty:
+            if changed:  # a move: the unit it left changes too
                 for old in inspect(obj).attrs.region_code.history.deleted or ():
                     if old:
                         touched.add(old)
@@ -328,6 +329,8 @@ def _track_statements(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _recount_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the units are recounted when the transaction commits
     if not (session.info.get(_TOUCHED) or session.info.get(_ALL)):
         return
     session.flush()
@@ -342,10 +345,13 @@ def _recount_before_commit(session: Session) -> None:
     recount(session, session.info.get("plugins"), units)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_TOUCHED, None)
-    session.info.pop(_ALL, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: Any) -> None:
+    # only when the whole transaction ends: units touched before a savepoint that
+    # rolled back are still to be recounted (and those inside it, harmlessly)
+    if transaction.parent is None:
+        session.info.pop(_TOUCHED, None)
+        session.info.pop(_ALL, None)
 
 
 # ------------------------------------------------------------------ reading

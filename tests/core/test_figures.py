@@ -126,6 +126,9 @@ async def test_writes_keep_the_figures_current(seeded: Any) -> None:
         {"i": {"personId": child, "toHouseholdId": other["id"], "relation": "GRANDCHILD"}},
     )
     assert moved["moveMember"]["errors"] == []
+    for code in (VILLAGES["wuzhi_a"], VILLAGES["wuzhi_b"]):  # the unit left and the one joined
+        kept, live, _ = await both(api, code, query)
+        assert kept == live, code
     died = await api.gql(
         """mutation($i: RecordDeathInput!) { recordDeath(input: $i) { errors { code } } }""",
         {
@@ -312,3 +315,27 @@ def test_cli_refresh_and_status(sqlite_url: str, tmp_path: Any) -> None:
     assert "registry:" in done.stdout and "social_assistance:" in done.stdout
     after = cli("status")
     assert "as of 2026-01-05" in after.stdout and "not current" in after.stdout
+
+
+async def test_a_savepoint_rolled_back_keeps_the_units_written_before_it(seeded: Any) -> None:
+    api = seeded
+    manager = api.app.state.minzheng.plugins.manager
+    factory = session_factory(api.engine)
+    async with transaction(factory, principal=SYSTEM, plugins=manager) as session:
+        person = (
+            await session.scalars(select(Person).where(Person.died_on.is_(None)).limit(1))
+        ).one()
+        old = person.region_code
+        person.place(VILLAGES["wen"])
+        await session.flush()
+        try:
+            async with session.begin_nested():
+                session.add(Person(id_number="x", name="半途", sex="male"))
+                await session.flush()
+        except Exception:
+            pass
+    assert set((await sources(api)).values()) == {dt.date.today()}
+    for code in (old, VILLAGES["wen"], "410825", old[:6]):
+        kept, live, seen = await both(api, code, dashboard_query(api))
+        assert kept == live, code
+        assert not counts_persons(seen)
