@@ -60,7 +60,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import Select
 
 from minzheng.core import divisions
-from minzheng.core.models import Household, Person, RegionFigure, RegionFigureSource
+from minzheng.core.models import Household, Membership, Person, RegionFigure, RegionFigureSource
 from minzheng.core.scope import RegionScoped
 
 #: ``where(column)`` → the criterion limiting a source's statement to the units
@@ -77,6 +77,7 @@ AGE_BANDS = ((0, 15, "0-15"), (16, 59, "16-59"), (60, 79, "60-79"), (80, 200, "8
 
 _TOUCHED = "figures.touched"
 _ALL = "figures.all"
+_HOUSEHOLDS = "figures.households"
 _LOCK_SPACE = 0x6D7A  # advisory lock key space of the figures (PostgreSQL)
 _INSERT_BATCH = 5000
 
@@ -286,6 +287,13 @@ def _track_flush(session: Session, _ctx: Any) -> None:
     # (``session.dirty`` builds a new set on every access: name the groups once)
     for changed, group in ((False, session.new), (True, session.dirty), (False, session.deleted)):
         for obj in group:
+            if isinstance(obj, Membership):
+                # no region of its own: the units are its households'
+                ids = session.info.setdefault(_HOUSEHOLDS, set())
+                ids.add(obj.household_id)
+                if changed:
+                    ids.update(inspect(obj).attrs.household_id.history.deleted or ())
+                continue
             if not _feeds(obj):
                 continue
             if touched is None:
@@ -327,13 +335,28 @@ def _track_statements(state: ORMExecuteState) -> None:
         state.session.info[_ALL] = True
 
 
+def _units_of_households(session: Session, ids: set[int]) -> None:
+    """Record the units of households whose memberships changed; one the reader
+    cannot see (outside the writer's scope) makes every figure out of date."""
+    rows = session.execute(
+        select(Household.id, Household.region_code).where(Household.id.in_(sorted(ids)))
+    ).all()
+    session.info.setdefault(_TOUCHED, set()).update(code for _id, code in rows if code)
+    if len(rows) < len({i for i in ids if i is not None}):
+        session.info[_ALL] = True
+
+
 @event.listens_for(Session, "before_commit")
 def _recount_before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the units are recounted when the transaction commits
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the commit would flush them after this hook: track them now
+    households = session.info.pop(_HOUSEHOLDS, None)
+    if households:
+        _units_of_households(session, households)
     if not (session.info.get(_TOUCHED) or session.info.get(_ALL)):
         return
-    session.flush()
     if session.info.pop(_ALL, False):
         session.info.pop(_TOUCHED, None)
         _mark_stale(session)
@@ -350,8 +373,8 @@ def _forget(session: Session, transaction: Any) -> None:
     # only when the whole transaction ends: units touched before a savepoint that
     # rolled back are still to be recounted (and those inside it, harmlessly)
     if transaction.parent is None:
-        session.info.pop(_TOUCHED, None)
-        session.info.pop(_ALL, None)
+        for name in (_TOUCHED, _ALL, _HOUSEHOLDS):
+            session.info.pop(name, None)
 
 
 # ------------------------------------------------------------------ reading

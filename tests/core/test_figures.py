@@ -339,3 +339,46 @@ async def test_a_savepoint_rolled_back_keeps_the_units_written_before_it(seeded:
         kept, live, seen = await both(api, code, dashboard_query(api))
         assert kept == live, code
         assert not counts_persons(seen)
+
+
+async def test_a_move_within_one_village_recounts_it(seeded: Any) -> None:
+    """Memberships have no region of their own: a person joining a near-poverty
+    household of the same village changes that village's 低保边缘 persons."""
+    from minzheng.core.models import Enrolment, Household
+    from minzheng.schema import ids
+
+    api = seeded
+    async with api.engine.connect() as conn:
+        household_id, village = (
+            await conn.execute(
+                select(Household.id, Household.region_code)
+                .join(Enrolment, Enrolment.household_id == Household.id)
+                .where(Enrolment.programme == "near_poverty", Enrolment.end_on.is_(None))
+                .limit(1)
+            )
+        ).one()
+    query = dashboard_query(api)
+
+    def near(data: Any) -> int:
+        programmes = data["regionStatistics"]["socialAssistance"]["programmes"]
+        return next(p["persons"] for p in programmes if p["programme"] == "near_poverty")
+
+    newcomer = await register(
+        api, village, members=[member("甲"), member("乙", "SPOUSE", male=False)]
+    )
+    before = near(await api.gql(query, {"code": village}))
+    moved = await api.gql(
+        """mutation($i: MoveMemberInput!) { moveMember(input: $i) { errors { code } } }""",
+        {
+            "i": {
+                "personId": newcomer["members"][1]["person"]["id"],
+                "toHouseholdId": ids.encode("Household", household_id),
+                "relation": "OTHER",
+            }
+        },
+    )
+    assert moved["moveMember"]["errors"] == []
+    kept, live, seen = await both(api, village, query)
+    assert kept == live
+    assert near(kept) == before + 1
+    assert not counts_persons(seen)
