@@ -232,31 +232,59 @@ def _current(session: Session) -> dict[str, dt.date | None]:
 
 
 def recount(session: Session, manager: Any, units: Iterable[str]) -> None:
-    """Count the figures of ``units`` again, for every source current for today."""
-    units = sorted(set(units))
-    if not units:
+    """Count the figures of ``units`` again, for every source current for today.
+
+    A unit above village level (a county's payroll, a township's reserve fund,
+    a verification cycle for a county) may change the figures of every unit
+    inside it: its whole range is counted again."""
+    villages, ranges = _split(units)
+    if not (villages or ranges):
         return
-    _pg_lock(session, _LOCK_SPACE, shared=True)
-    for unit in units:
-        _pg_lock(session, _LOCK_SPACE, zlib.crc32(unit.encode()) & 0x7FFFFFFF)
+    if ranges:
+        _pg_lock(session, _LOCK_SPACE)  # as a refresh does: alone
+    else:
+        _pg_lock(session, _LOCK_SPACE, shared=True)
+        for unit in villages:
+            _pg_lock(session, _LOCK_SPACE, zlib.crc32(unit.encode()) & 0x7FFFFFFF)
     state = _current(session)
     sources = {s.name: s for s in sources_of(manager)}
     stale = [n for n, on in state.items() if on is not None and n not in sources]
     if stale:  # a plugin no longer enabled: its figures stop following writes
         _mark_stale(session, stale)
-    table = _FIGURES
     today = dt.date.today()
+    parts: list[Where] = [_between(lo, hi) for lo, hi in ranges]
+    if villages:
+        parts.append(lambda col: col.in_(villages))
     for name, source in sources.items():
-        on = state.get(name)
-        if on != today:  # not read until the next refresh, which counts everything
+        if state.get(name) != today:  # not read until the next refresh counts it all
             continue
-        counted = _count(session, source, on, lambda col: col.in_(units))
-        session.execute(
-            delete(table)
-            .where(table.c.region_code.in_(units), _source_prefix(name))
-            .execution_options(region_scope_checked=True)
-        )
-        _write(session, counted)
+        for where in parts:
+            counted = _count(session, source, today, where)
+            session.execute(
+                delete(_FIGURES)
+                .where(where(_FIGURES.c.region_code), _source_prefix(name))
+                .execution_options(region_scope_checked=True)
+            )
+            _write(session, counted)
+
+
+def _between(lo: str, hi: str) -> Where:
+    return lambda col: col.between(lo, hi)
+
+
+def _split(units: Iterable[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Village units, and the bounds of the higher ones (villages inside a range
+    are left to the range; nested ranges to the outer one)."""
+    parsed = {divisions.parse(u) for u in units if u}
+    ranges = sorted({p.bounds for p in parsed if p.level is not divisions.RegionLevel.VILLAGE})
+    outer = [r for r in ranges if not any(o != r and o[0] <= r[0] and r[1] <= o[1] for o in ranges)]
+    villages = sorted(
+        p.full
+        for p in parsed
+        if p.level is divisions.RegionLevel.VILLAGE
+        and not any(lo <= p.full <= hi for lo, hi in outer)
+    )
+    return villages, outer
 
 
 def _mark_stale(session: Session, names: Sequence[str] | None = None) -> None:

@@ -382,3 +382,37 @@ async def test_a_move_within_one_village_recounts_it(seeded: Any) -> None:
     assert kept == live
     assert near(kept) == before + 1
     assert not counts_persons(seen)
+
+
+async def test_a_row_above_village_level_recounts_every_unit_inside_it(seeded: Any) -> None:
+    """A verification cycle opened for a county covers every grant in it: the
+    county's villages' verification figures change with one row at county level."""
+    from minzheng.plugins.disability.models import DisabilityGrant
+
+    api = seeded
+    async with api.engine.connect() as conn:
+        county = (await conn.scalars(select(DisabilityGrant.county_code).limit(1))).one()
+    query = dashboard_query(api)
+
+    def covered(data: Any) -> int:
+        return data["regionStatistics"]["disability"]["verificationCovered"] or 0
+
+    before = covered(await api.gql(query, {"code": county}))
+    today = dt.date.today()
+    data = await api.gql(
+        """mutation($i: OpenDisabilityVerificationCycleInput!) {
+        openDisabilityVerificationCycle(input: $i) { cycle { id } errors { code } } }""",
+        {
+            "i": {
+                "regionCode": county[:6],
+                "name": "年度验证",
+                "opensOn": (today - dt.timedelta(days=3)).isoformat(),
+                "deadline": (today + dt.timedelta(days=60)).isoformat(),
+            }
+        },
+    )
+    assert data["openDisabilityVerificationCycle"]["errors"] == []
+    kept, live, seen = await both(api, county, query)
+    assert kept == live
+    assert not counts_persons(seen)
+    assert covered(kept) > before
