@@ -294,11 +294,6 @@ def _mark_stale(session: Session, names: Sequence[str] | None = None) -> None:
     session.execute(stmt)
 
 
-def mark_all_stale(session: Session) -> None:
-    """Say that no figure can be trusted until the next :func:`refresh`."""
-    session.info[_ALL] = True
-
-
 # ------------------------------------------------------------ tracking writes
 
 
@@ -429,31 +424,29 @@ class Figures:
         }
 
 
-def read_statements(code: str) -> tuple[Any, Any]:
+def _sums(code: str) -> Any:
     lo, hi = divisions.DivisionCode.parse(code).bounds
     return (
-        select(RegionFigureSource.name, RegionFigureSource.as_of),
         select(RegionFigure.key, func.sum(RegionFigure.value))
         .where(RegionFigure.region_code.between(lo, hi))
-        .group_by(RegionFigure.key),
+        .group_by(RegionFigure.key)
     )
 
 
 async def read(db: Any, codes: Sequence[str], today: dt.date | None = None) -> list[Figures | None]:
     """The figures of each division in ``codes`` for ``today``, read through the
-    request's scoped session ``db``; None for every code when no source is
-    current (the caller counts live)."""
-    today = today or dt.date.today()
-    state_stmt, _ = read_statements(codes[0]) if codes else (None, None)
-    if state_stmt is None:
+    request's scoped session ``db`` (one index range each); None for every code
+    when no source is current (the caller counts live)."""
+    if not codes:
         return []
-    state = await db.rows(state_stmt)
+    today = today or dt.date.today()
+    state = await db.rows(select(RegionFigureSource.name, RegionFigureSource.as_of))
     current = frozenset(name for name, on in state if on == today)
     if not current:
         return [None] * len(codes)
     out: list[Figures | None] = []
     for code in codes:
-        rows = await db.rows(read_statements(code)[1])
+        rows = await db.rows(_sums(code))
         out.append(Figures({k: int(v) for k, v in rows}, current, today))
     return out
 
