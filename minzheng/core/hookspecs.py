@@ -158,8 +158,10 @@ class Spec:
         division unit (12-digit region code) for a day; core keeps them current
         after every commit that touches a unit and refreshes them daily, and a
         dashboard reads a county as one index range instead of counting its
-        rows.  Read them with ``Figures.of(name)`` and count live when that is
-        None (not refreshed for today).  Figures must add up across units.
+        rows.  Resolvers read them with
+        ``minzheng.schema.statistics.region_figures(info, code, name)``, which
+        counts the same statements live when the figures do not hold for
+        today.  Figures must add up across units.
         """
 
     @hookspec
