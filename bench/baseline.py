@@ -97,7 +97,7 @@ class Baseline:
                 kept = await conn.execute(
                     select(F.c.key, func.sum(F.c.value))
                     .where(F.c.region_code.between(lo, hi), self._scoped(F))
-                    .where(F.c.key > "registry:", F.c.key < "registry;")
+                    .where(F.c.key.like("registry:%"))
                     .group_by(F.c.key)
                 )
                 households = 0

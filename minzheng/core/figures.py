@@ -403,44 +403,51 @@ def _forget(session: Session, transaction: Any) -> None:
 # ------------------------------------------------------------------ reading
 
 
-#: one division's figures of one source: key parts → value
-Sums = dict[tuple[str, ...], int]
+@dataclass(frozen=True)
+class Figures:
+    """A division's figures, summed over its units within the reader's scope;
+    ``current`` names the sources whose figures hold for ``as_of``."""
+
+    values: dict[str, int]
+    current: frozenset[str]
+    as_of: dt.date
+
+    def of(self, source: str) -> dict[tuple[str, ...], int] | None:
+        """{key parts: value} of one source, or None when it is not current."""
+        if source not in self.current:
+            return None
+        prefix = f"{source}:"
+        return {
+            tuple(k[len(prefix) :].split(":")): v
+            for k, v in self.values.items()
+            if k.startswith(prefix)
+        }
 
 
-def _sums(code: str, source: str) -> Any:
-    """One source's figures of a division: the division's index range, the
-    source's keys (``source:`` up to ``source;``, the next character)."""
+def _sums(code: str) -> Any:
     lo, hi = divisions.DivisionCode.parse(code).bounds
     return (
         select(RegionFigure.key, func.sum(RegionFigure.value))
-        .where(
-            RegionFigure.region_code.between(lo, hi),
-            RegionFigure.key > f"{source}:",
-            RegionFigure.key < f"{source};",
-        )
+        .where(RegionFigure.region_code.between(lo, hi))
         .group_by(RegionFigure.key)
     )
 
 
-async def read(
-    db: Any, wanted: Sequence[tuple[str, str]], today: dt.date | None = None
-) -> list[Sums | None]:
-    """The figures of each (division code, source) in ``wanted`` for ``today``,
-    summed over the division's units through the request's scoped session
-    ``db``; None where the source does not hold for today (count live)."""
-    if not wanted:
+async def read(db: Any, codes: Sequence[str], today: dt.date | None = None) -> list[Figures | None]:
+    """The figures of each division in ``codes`` for ``today``, read through the
+    request's scoped session ``db`` (one index range each); None for every code
+    when no source is current (the caller counts live)."""
+    if not codes:
         return []
     today = today or dt.date.today()
     state = await db.rows(select(RegionFigureSource.name, RegionFigureSource.as_of))
-    current = {name for name, on in state if on == today}
-    out: list[Sums | None] = []
-    for code, source in wanted:
-        if source not in current:
-            out.append(None)
-            continue
-        prefix = len(source) + 1
-        rows = await db.rows(_sums(code, source))
-        out.append({tuple(k[prefix:].split(":")): int(v) for k, v in rows})
+    current = frozenset(name for name, on in state if on == today)
+    if not current:
+        return [None] * len(codes)
+    out: list[Figures | None] = []
+    for code in codes:
+        rows = await db.rows(_sums(code))
+        out.append(Figures({k: int(v) for k, v in rows}, current, today))
     return out
 
 

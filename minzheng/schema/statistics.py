@@ -123,15 +123,15 @@ async def kept_figures(
 ) -> dict[tuple[str, ...], int] | None:
     """Only the pre-aggregated figures of ``source`` for ``code``; None when they
     do not hold for today."""
-    return await ctx(info).loaders["region_figures"].load((code, source))  # type: ignore[no-any-return]
+    found = await ctx(info).loaders["region_figures"].load(code)
+    return None if found is None else found.of(source)  # type: ignore[no-any-return]
 
 
-def region_figures_loader(db: Any) -> DataLoader[tuple[str, str], pre.Sums | None]:
-    """Dataloader: (division code, source) → its pre-aggregated figures (None:
-    count live)."""
+def region_figures_loader(db: Any) -> DataLoader[str, pre.Figures | None]:
+    """Dataloader: division code → its pre-aggregated figures (None: count live)."""
 
-    async def load(keys: Sequence[tuple[str, str]]) -> list[pre.Sums | None]:
-        return await pre.read(db, keys)
+    async def load(codes: Sequence[str]) -> list[pre.Figures | None]:
+        return await pre.read(db, codes)
 
     return DataLoader(load_fn=load)
 
