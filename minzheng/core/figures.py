@@ -45,6 +45,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     Table,
     case,
     delete,
@@ -52,8 +53,11 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     select,
     true,
+    type_coerce,
+    union_all,
     update,
 )
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -154,19 +158,41 @@ def sources_of(manager: Any) -> list[FigureSource]:
 # ----------------------------------------------------------------- counting
 
 
+def combined(statements: Sequence[Select[Any]]) -> Any:
+    """A source's statements as one ``UNION ALL``: one round trip instead of one
+    per figure.  Key parts are padded with NULLs to one width and read as the
+    stored strings (the first branch's column types would otherwise decide how
+    every branch's values are read)."""
+    width = max(len(s.selected_columns) for s in statements)
+    branches = []
+    for stmt in statements:
+        cols = list(stmt.selected_columns)
+        parts = [type_coerce(c, String) for c in cols[1:-1]]
+        parts += [type_coerce(null(), String)] * (width - len(cols))
+        branches.append(stmt.with_only_columns(cols[0], *parts, cols[-1]))
+    return branches[0] if len(branches) == 1 else union_all(*branches)
+
+
+def _rows(rows: Iterable[Any]) -> Iterable[tuple[str, tuple[str, ...], int]]:
+    """(unit, key parts, value) of a :func:`combined` result, padding dropped."""
+    for unit, *parts, n in rows:
+        if not n:
+            continue
+        while parts and parts[-1] is None:
+            parts.pop()
+        yield unit, tuple(str(getattr(p, "value", p)) for p in parts), int(n)
+
+
 def _count(
     session: Session, source: FigureSource, on: dt.date, where: Where
 ) -> dict[str, dict[str, int]]:
     """unit → {key: count} for one source."""
     out: dict[str, dict[str, int]] = {}
-    for stmt in source.statements(on, where):
-        for row in session.execute(stmt.execution_options(region_scope_checked=True)):
-            unit, *parts, n = row
-            if not n:
-                continue
-            figures = out.setdefault(unit, {})
-            k = key(source.name, *parts)
-            figures[k] = figures.get(k, 0) + int(n)
+    stmt = combined(source.statements(on, where))
+    for unit, parts, n in _rows(session.execute(stmt.execution_options(region_scope_checked=True))):
+        figures = out.setdefault(unit, {})
+        k = key(source.name, *parts)
+        figures[k] = figures.get(k, 0) + n
     return out
 
 
@@ -459,9 +485,7 @@ async def count_live(
     session ``db``): key parts → value."""
     lo, hi = divisions.DivisionCode.parse(code).bounds
     out: dict[tuple[str, ...], int] = {}
-    for stmt in source.statements(on, lambda col: col.between(lo, hi)):
-        for _unit, *parts, n in await db.rows(stmt):
-            if n:
-                k = tuple(str(getattr(p, "value", p)) for p in parts)
-                out[k] = out.get(k, 0) + int(n)
+    stmt = combined(source.statements(on, lambda col: col.between(lo, hi)))
+    for _unit, parts, n in _rows(await db.rows(stmt)):
+        out[parts] = out.get(parts, 0) + n
     return out
