@@ -41,6 +41,7 @@ import datetime as dt
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -356,9 +357,20 @@ def _track_flush(session: Session, _ctx: Any) -> None:
 
 
 def _figure_tables() -> frozenset[str]:
-    from minzheng.core.scope import _scoped_names
+    """Names of the tables whose rows feed the figures (see :func:`_feeds`), and
+    memberships'."""
+    from minzheng.core.db import Base
 
-    return _scoped_names() - {RegionFigure.__tablename__, "api_key"}
+    # the number of mappers changes when a plugin registers its models
+    return _tables_feeding(len(Base.registry.mappers))
+
+
+@cache
+def _tables_feeding(_generation: int) -> frozenset[str]:
+    from minzheng.core.db import Base
+
+    tables = [m.local_table for m in Base.registry.mappers if _feeds(m.class_)]
+    return frozenset(t.name for t in [*tables, Membership.__table__] if isinstance(t, Table))
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -375,7 +387,7 @@ def _track_statements(state: ORMExecuteState) -> None:
             codes = [v.get("region_code") for v in _bulk_values(state)]
             if codes and all(codes):
                 state.session.info.setdefault(_TOUCHED, set()).update(
-                    divisions.parse(c).full for c in codes if c
+                    divisions.parse(str(c)).full for c in codes
                 )
                 return
         state.session.info[_ALL] = True
@@ -410,11 +422,9 @@ def _recount_before_commit(session: Session) -> None:
         session.info.pop(_TOUCHED, None)
         _mark_stale(session)
         return
-    units = session.info.pop(_TOUCHED, set())
-    if "plugins" not in session.info:
-        # without the plugin manager the plugins' figures cannot be counted here
-        _mark_stale(session, [n for n in _current(session) if n != REGISTRY])
-    recount(session, session.info.get("plugins"), units)
+    # without a plugin manager only core's source is counted; recount marks the
+    # plugins' sources out of date
+    recount(session, session.info.get("plugins"), session.info.pop(_TOUCHED, set()))
 
 
 @event.listens_for(Session, "after_transaction_end")
