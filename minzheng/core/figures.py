@@ -38,8 +38,10 @@ committed rows.  SQLite has one writer at a time.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
@@ -85,6 +87,8 @@ _ALL = "figures.all"
 _HOUSEHOLDS = "figures.households"
 _LOCK_SPACE = 0x6D7A  # advisory lock key space of the figures (PostgreSQL)
 _INSERT_BATCH = 5000
+
+log = logging.getLogger("minzheng.figures")
 
 
 @dataclass(frozen=True)
@@ -282,17 +286,48 @@ def recount(session: Session, manager: Any, units: Iterable[str]) -> None:
     parts: list[Where] = [_between(lo, hi) for lo, hi in ranges]
     if villages:
         parts.append(lambda col: col.in_(villages))
-    for name, source in sources.items():
-        if state.get(name) != today:  # not read until the next refresh counts it all
-            continue
-        for where in parts:
-            counted = _count(session, source, today, where)
+    # not read until the next refresh counts it all
+    due = [s for name, s in sources.items() if state.get(name) == today]
+    try:
+        with _isolated(session):
+            counted = [(s, [_count(session, s, today, where) for where in parts]) for s in due]
+    except Exception:
+        # one source's statement failed: count each alone, and leave the failing
+        # ones out of date rather than fail the write that touched their units
+        counted, failed = [], []
+        for s in due:
+            try:
+                with _isolated(session):
+                    counted.append((s, [_count(session, s, today, where) for where in parts]))
+            except Exception:
+                log.exception(
+                    "figure source %r could not be counted; its figures are out of date "
+                    "(readers count live) until it is refreshed",
+                    s.name,
+                )
+                failed.append(s.name)
+        if failed:
+            _mark_stale(session, failed)
+    for source, per_part in counted:
+        for where, found in zip(parts, per_part, strict=True):
             session.execute(
                 delete(_FIGURES)
-                .where(where(_FIGURES.c.region_code), _source_prefix(name))
+                .where(where(_FIGURES.c.region_code), _source_prefix(source.name))
                 .execution_options(region_scope_checked=True)
             )
-            _write(session, counted)
+            _write(session, found)
+
+
+@contextmanager
+def _isolated(session: Session) -> Iterator[None]:
+    """Statements whose failure must leave the transaction usable: in a savepoint
+    on PostgreSQL, which aborts a transaction at its first error; SQLite undoes
+    only the failing statement, and counting writes nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        with session.begin_nested():
+            yield
+    else:
+        yield
 
 
 def _between(lo: str, hi: str) -> Where:

@@ -416,3 +416,40 @@ async def test_a_row_above_village_level_recounts_every_unit_inside_it(seeded: A
     assert kept == live
     assert not counts_persons(seen)
     assert covered(kept) > before
+
+
+async def test_a_failing_source_goes_out_of_date_and_the_write_stands(
+    seeded: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A figure source whose statement fails (a plugin's bug) must not make every
+    write fail: the write commits, the other sources stay current and right, and
+    the failing one is out of date, so readers count it live."""
+    from sqlalchemy import func, insert, literal, text
+
+    def broken(_on: dt.date, where: Any) -> list[Any]:
+        return [
+            select(Person.region_code, literal("x"), func.count())
+            .where(where(Person.region_code), text("no_such_column = 1"))
+            .group_by(Person.region_code)
+        ]
+
+    real = pre.sources_of
+    monkeypatch.setattr(
+        pre, "sources_of", lambda manager: [*real(manager), pre.FigureSource("broken", broken)]
+    )
+    async with seeded.engine.begin() as conn:
+        await conn.execute(insert(RegionFigureSource).values(name="broken", as_of=dt.date.today()))
+    before = (await seeded.gql(DASHBOARD, {"code": VILLAGES["wuzhi_a"]}))["regionStatistics"]
+
+    with caplog.at_level("ERROR", logger="minzheng.figures"):
+        hh = await register(seeded, VILLAGES["wuzhi_a"])
+    assert hh["id"]
+    assert "'broken' could not be counted" in caplog.text
+    state = await sources(seeded)
+    assert state.pop("broken") is None
+    assert set(state.values()) == {dt.date.today()}
+    kept, live, seen = await both(seeded, VILLAGES["wuzhi_a"], DASHBOARD)
+    assert kept == live and not counts_persons(seen)
+    after = kept["regionStatistics"]
+    assert after["households"] == before["households"] + 1
+    assert after["population"] == before["population"] + len(hh["members"])
