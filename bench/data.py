@@ -253,22 +253,14 @@ async def ensure_figures(url: str, plugins: LoadedPlugins) -> float | None:
     """Count the pre-aggregated division figures for today in the working copy
     unless every source already holds for today (a registry cached on an
     earlier day, as ``minzheng daily`` would at midnight); the seconds taken."""
-    from sqlalchemy import select
-
-    from minzheng.core.models import RegionFigureSource
-
     today = dt.date.today()
     engine = create_engine(url)
     try:
         factory = session_factory(engine)
         async with transaction(factory, principal=SYSTEM, plugins=plugins.manager) as session:
-            state = dict(
-                (
-                    await session.execute(select(RegionFigureSource.name, RegionFigureSource.as_of))
-                ).all()
-            )
-            wanted = {s.name for s in figures.sources_of(plugins.manager)}
-            if wanted <= state.keys() and all(state[n] == today for n in wanted):
+            state = (await session.execute(figures.STATE)).all()
+            expected = figures.fingerprints(figures.sources_of(plugins.manager), engine.dialect)
+            if figures.current_sources(state, expected, today) >= expected.keys():
                 return None
             started = time.perf_counter()
             await figures.refresh(session, plugins.manager, today)

@@ -38,9 +38,10 @@ committed rows.  SQLite has one writer at a time.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -105,6 +106,9 @@ class FigureSource:
     name: str
     statements: Callable[[dt.date, Where], Sequence[Select[Any]]]
     description: str = ""
+    #: the settings the statements read besides the day (a hashable value, such
+    #: as a local policy); figures counted under other settings are out of date
+    settings: Callable[[], Hashable] | None = None
 
 
 def key(source: str, *parts: Any) -> str:
@@ -178,6 +182,37 @@ def combined(statements: Sequence[Select[Any]]) -> Any:
     return branches[0] if len(branches) == 1 else union_all(*branches)
 
 
+#: the day a source's statements are built for to take their fingerprint
+_REFERENCE_DAY = dt.date(2001, 1, 1)
+_fingerprints: dict[tuple[Any, ...], str] = {}
+
+
+def fingerprint(source: FigureSource, dialect: Any) -> str:
+    """A digest of the statement ``source`` counts with, as this process builds it.
+
+    Stored with the figures a refresh counts; figures whose fingerprint is not
+    the reader's were counted by other code or under other settings (a changed
+    local policy) and are not read until the next refresh.  Memoised per
+    source, statement function and settings value."""
+    settings = source.settings() if source.settings is not None else None
+    code = getattr(source.statements, "__code__", source.statements)
+    memo = (source.name, code, dialect.name, settings)
+    found = _fingerprints.get(memo)
+    if found is None:
+        stmt = combined(source.statements(_REFERENCE_DAY, lambda _col: true()))
+        compiled = stmt.compile(dialect=dialect)
+        params = sorted((k, repr(v)) for k, v in compiled.params.items())
+        found = hashlib.sha256(f"{compiled}\n{params}".encode()).hexdigest()[:32]
+        if len(_fingerprints) >= 256:
+            _fingerprints.clear()
+        _fingerprints[memo] = found
+    return found
+
+
+def fingerprints(sources: Iterable[FigureSource], dialect: Any) -> dict[str, str]:
+    return {s.name: fingerprint(s, dialect) for s in sources}
+
+
 def _rows(rows: Iterable[Any]) -> Iterable[tuple[str, tuple[str, ...], int]]:
     """(unit, key parts, value) of a :func:`combined` result, padding dropped."""
     for unit, *parts, n in rows:
@@ -247,9 +282,17 @@ def refresh_sync(session: Session, manager: Any, on: dt.date) -> dict[str, int]:
     table = _FIGURES
     session.execute(delete(table).execution_options(region_scope_checked=True))
     session.execute(delete(_SOURCES))
+    dialect = session.get_bind().dialect
     for source in sources:
         report[source.name] = _write(session, _count(session, source, on, lambda _c: true()))
-        session.execute(insert(_SOURCES).values(name=source.name, as_of=on, refreshed_at=now))
+        session.execute(
+            insert(_SOURCES).values(
+                name=source.name,
+                as_of=on,
+                refreshed_at=now,
+                fingerprint=fingerprint(source, dialect),
+            )
+        )
     return report
 
 
@@ -258,8 +301,21 @@ async def refresh(session: Any, manager: Any, on: dt.date) -> dict[str, int]:
     return await session.run_sync(refresh_sync, manager, on)  # type: ignore[no-any-return]
 
 
-def _current(session: Session) -> dict[str, dt.date | None]:
-    return dict(session.execute(select(RegionFigureSource.name, RegionFigureSource.as_of)).all())  # type: ignore[arg-type]
+#: every source's state: (name, as_of, fingerprint)
+STATE = select(RegionFigureSource.name, RegionFigureSource.as_of, RegionFigureSource.fingerprint)
+
+
+def current_sources(
+    state: Iterable[Any], expected: Mapping[str, str], today: dt.date
+) -> frozenset[str]:
+    """Names of the sources whose kept figures hold for ``today``, from rows of
+    (name, as_of, fingerprint) and the reader's fingerprints (see
+    :func:`fingerprint`)."""
+    return frozenset(
+        name
+        for name, on, fp in state
+        if on == today and fp is not None and fp == expected.get(name)
+    )
 
 
 def recount(session: Session, manager: Any, units: Iterable[str]) -> None:
@@ -277,17 +333,20 @@ def recount(session: Session, manager: Any, units: Iterable[str]) -> None:
         _pg_lock(session, _LOCK_SPACE, shared=True)
         for unit in villages:
             _pg_lock(session, _LOCK_SPACE, zlib.crc32(unit.encode()) & 0x7FFFFFFF)
-    state = _current(session)
+    state = session.execute(STATE).all()
     sources = {s.name: s for s in sources_of(manager)}
-    stale = [n for n, on in state.items() if on is not None and n not in sources]
+    stale = [n for n, on, _fp in state if on is not None and n not in sources]
     if stale:  # a plugin no longer enabled: its figures stop following writes
         _mark_stale(session, stale)
     today = dt.date.today()
+    current = current_sources(
+        state, fingerprints(sources.values(), session.get_bind().dialect), today
+    )
     parts: list[Where] = [_between(lo, hi) for lo, hi in ranges]
     if villages:
         parts.append(lambda col: col.in_(villages))
-    # not read until the next refresh counts it all
-    due = [s for name, s in sources.items() if state.get(name) == today]
+    # the others are not read until the next refresh counts them all
+    due = [s for name, s in sources.items() if name in current]
     try:
         with _isolated(session):
             counted = [(s, [_count(session, s, today, where) for where in parts]) for s in due]
@@ -504,15 +563,17 @@ def _sums(code: str) -> Any:
     )
 
 
-async def read(db: Any, codes: Sequence[str], today: dt.date | None = None) -> list[Figures | None]:
+async def read(
+    db: Any, codes: Sequence[str], expected: Mapping[str, str], today: dt.date | None = None
+) -> list[Figures | None]:
     """The figures of each division in ``codes`` for ``today``, read through the
     request's scoped session ``db`` (one index range each); None for every code
-    when no source is current (the caller counts live)."""
+    when no source is current (the caller counts live).  ``expected``: the
+    reader's :func:`fingerprints` of the enabled sources."""
     if not codes:
         return []
     today = today or dt.date.today()
-    state = await db.rows(select(RegionFigureSource.name, RegionFigureSource.as_of))
-    current = frozenset(name for name, on in state if on == today)
+    current = current_sources(await db.rows(STATE), expected, today)
     if not current:
         return [None] * len(codes)
     out: list[Figures | None] = []

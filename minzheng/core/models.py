@@ -412,6 +412,8 @@ class RegionFigureSource(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     as_of: Mapped[dt.date | None] = mapped_column(Date)
     refreshed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: what the figures were counted with (:func:`minzheng.core.figures.fingerprint`)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 # tables defined beside the code that owns them, re-exported so every reader of

@@ -196,31 +196,50 @@ def figures_refresh(on: dt.datetime | None) -> None:
 
 
 @figures.command("status", help="Show which figure sources are current, and for which day.")
+@plugin_errors
 def figures_status() -> None:
     from sqlalchemy import select
 
+    from minzheng.core import figures as pre
     from minzheng.core.db import create_engine, session_factory, transaction
     from minzheng.core.models import RegionFigureSource
     from minzheng.core.scope import SYSTEM
 
     settings = get_settings()
+    plugins = _load(settings)
 
-    async def run() -> list[Any]:
+    async def run() -> tuple[list[Any], dict[str, str]]:
         engine = create_engine(settings.database_url)
         try:
             async with transaction(session_factory(engine), principal=SYSTEM) as session:
-                return list(
-                    (await session.execute(select(RegionFigureSource).order_by("name"))).scalars()
-                )
+                rows = (
+                    await session.execute(select(RegionFigureSource).order_by("name"))
+                ).scalars()
+                expected = pre.fingerprints(pre.sources_of(plugins.manager), engine.dialect)
+                return list(rows), expected
         finally:
             await engine.dispose()
 
-    rows = asyncio.run(run())
+    rows, expected = asyncio.run(run())
     today = dt.date.today()
     for row in rows:
-        state = "current" if row.as_of == today else "not current: counted live"
+        if row.name not in expected:
+            state = "not current: its plugin is not enabled"
+        elif row.as_of is None:
+            state = "not current: counted live (a write whose units are unknown)"
+        elif row.as_of != today:
+            state = "not current: counted live until refreshed for today"
+        elif row.fingerprint != expected[row.name]:
+            state = "not current: counted with other settings or code, counted live until refreshed"
+        else:
+            state = "current"
         as_of = row.as_of.isoformat() if row.as_of else "-"
         click.echo(f"{row.name:24} as of {as_of:10}  {state}")
+    missing = sorted(set(expected) - {row.name for row in rows})
+    for name in missing if rows else ():
+        click.echo(
+            f"{name:24} as of {'-':10}  not current: never counted (enabled since the last refresh)"
+        )
     if not rows:
         click.echo("no figures yet: run `minzheng figures refresh` (or `minzheng daily`)")
 

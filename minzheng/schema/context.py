@@ -34,6 +34,11 @@ class SerialSession:
     def factory(self) -> async_sessionmaker[AsyncSession]:
         return self._factory
 
+    @property
+    def dialect(self) -> Any:
+        """The SQL dialect of the engine the sessions are bound to."""
+        return self._factory.kw["bind"].dialect
+
     def _get(self) -> AsyncSession:
         if self._session is None:
             self._session = self._factory()

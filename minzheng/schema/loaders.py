@@ -79,7 +79,7 @@ def core_loaders(db: Any, plugins: Any = None) -> dict[str, DataLoader]:
     from minzheng.schema.statistics import live_figures_loader, region_figures_loader
 
     loaders: dict[str, DataLoader] = {
-        "region_figures": region_figures_loader(db),
+        "region_figures": region_figures_loader(db, plugins),
         "region_figures_live": live_figures_loader(db, plugins),
         "person_by_id": by_key(db, Person),
         "payroll_by_id": by_key(db, Payroll),

@@ -127,11 +127,12 @@ async def kept_figures(
     return None if found is None else found.of(source)  # type: ignore[no-any-return]
 
 
-def region_figures_loader(db: Any) -> DataLoader[str, pre.Figures | None]:
+def region_figures_loader(db: Any, plugins: Any) -> DataLoader[str, pre.Figures | None]:
     """Dataloader: division code → its pre-aggregated figures (None: count live)."""
 
     async def load(codes: Sequence[str]) -> list[pre.Figures | None]:
-        return await pre.read(db, codes)
+        expected = pre.fingerprints(pre.sources_of(plugins), db.dialect)
+        return await pre.read(db, codes, expected)
 
     return DataLoader(load_fn=load)
 

@@ -434,11 +434,16 @@ async def test_a_failing_source_goes_out_of_date_and_the_write_stands(
         ]
 
     real = pre.sources_of
-    monkeypatch.setattr(
-        pre, "sources_of", lambda manager: [*real(manager), pre.FigureSource("broken", broken)]
-    )
+    source = pre.FigureSource("broken", broken)
+    monkeypatch.setattr(pre, "sources_of", lambda manager: [*real(manager), source])
     async with seeded.engine.begin() as conn:
-        await conn.execute(insert(RegionFigureSource).values(name="broken", as_of=dt.date.today()))
+        await conn.execute(
+            insert(RegionFigureSource).values(
+                name="broken",
+                as_of=dt.date.today(),
+                fingerprint=pre.fingerprint(source, seeded.engine.dialect),
+            )
+        )
     before = (await seeded.gql(DASHBOARD, {"code": VILLAGES["wuzhi_a"]}))["regionStatistics"]
 
     with caplog.at_level("ERROR", logger="minzheng.figures"):
@@ -453,3 +458,73 @@ async def test_a_failing_source_goes_out_of_date_and_the_write_stands(
     after = kept["regionStatistics"]
     assert after["households"] == before["households"] + 1
     assert after["population"] == before["population"] + len(hh["members"])
+
+
+@pytest.fixture
+def policy_env(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Change the disability plugin's local policy for one test."""
+    from minzheng.plugins.disability.settings import get_policy
+
+    def change(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"MINZHENG_DISABILITY_{name.upper()}", value)
+        get_policy.cache_clear()
+
+    yield change
+    monkeypatch.undo()
+    get_policy.cache_clear()
+
+
+async def test_figures_counted_under_another_policy_are_not_read(
+    seeded: Any, policy_env: Any
+) -> None:
+    """A source's figures depend on local settings (the disability policy): once
+    the policy changes, the figures counted under the old one are not read, and
+    writes leave them alone, until a refresh counts them under the new one."""
+    api = seeded
+    manager = api.app.state.minzheng.plugins.manager
+
+    async def current() -> frozenset[str]:
+        async with api.engine.connect() as conn:
+            rows = (await conn.execute(pre.STATE)).all()
+        expected = pre.fingerprints(pre.sources_of(manager), api.engine.dialect)
+        return pre.current_sources(rows, expected, dt.date.today())
+
+    async def kept_disability(village: str) -> dict[str, int]:
+        async with api.engine.connect() as conn:
+            rows = await conn.execute(
+                select(RegionFigure.key, RegionFigure.value).where(
+                    RegionFigure.key.like("disability:%"), RegionFigure.region_code == village
+                )
+            )
+            return dict(rows.all())  # type: ignore[arg-type]
+
+    query = dashboard_query(api)
+    enabled = await current()
+    assert "disability" in enabled
+    policy_env(living_subsidy_includes_near_poverty="true")
+    assert await current() == enabled - {"disability"}
+
+    # were the old figures read, the answer would show this
+    async with api.engine.begin() as conn:
+        await conn.execute(
+            update(RegionFigure)
+            .where(RegionFigure.key.like("disability:%"))
+            .values(value=RegionFigure.value + 1000)
+        )
+    kept, live, seen = await both(api, "410800", query)
+    assert kept == live
+    figures = kept["regionStatistics"]["disability"]
+    assert figures["eligibleNotEnrolled"] < 1000 and figures["suspendedGrants"] < 1000
+    assert any("count(" in s.lower() and "disability_" in s for s in seen)  # counted live
+
+    # a write does not recount figures counted under another policy
+    old = await kept_disability(VILLAGES["wuzhi_a"])
+    await register(api, VILLAGES["wuzhi_a"])
+    assert await kept_disability(VILLAGES["wuzhi_a"]) == old
+
+    async with transaction(session_factory(api.engine), principal=SYSTEM, plugins=manager) as s:
+        await pre.refresh(s, manager, dt.date.today())
+    assert await current() == enabled
+    kept, live, seen = await both(api, "410800", query)
+    assert kept == live and not counts_persons(seen)

@@ -158,5 +158,6 @@ def region_figure_sources() -> list[Any]:
             queries.FIGURE_SOURCE_NAME,
             lambda on, where: queries.figure_statements(get_policy(), on, where),
             "残疾人两项补贴 recipients and totals, verification, suspensions, discovery",
+            settings=get_policy,
         )
     ]
