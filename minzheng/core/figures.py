@@ -13,10 +13,12 @@ registry), plugins add theirs through the ``region_figure_sources`` hook.
 **Kept current by writes.**  Every flush records the region codes of the
 region-scoped rows it inserts, changes (before and after) or deletes; just
 before the transaction commits, the figures of those units are counted again
-from the rows, in the same transaction.  So a committed write and the figures
-it changes become visible together.  A write whose units cannot be known (a
-bulk ``UPDATE``/``DELETE``, a Core statement on a scoped table) marks every
-source out of date instead; the figures are never wrong, only unavailable.
+from the rows, in the same transaction, for the sources whose statements read
+the tables written.  So a committed write and the figures it changes become
+visible together.  A write whose units cannot be known (a
+bulk ``UPDATE``/``DELETE``, a Core statement on a scoped table) marks the
+sources reading that table out of date instead; the figures are never wrong,
+only unavailable.
 
 **And by the date.**  Ages and overdue deadlines change without any write, so
 figures hold for one day, ``as_of``.  :func:`refresh` counts everything again
@@ -65,7 +67,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Select, visitors
 
 from minzheng.core import divisions
 from minzheng.core.models import Household, Membership, Person, RegionFigure, RegionFigureSource
@@ -83,8 +85,9 @@ REGISTRY = "registry"
 
 AGE_BANDS = ((0, 15, "0-15"), (16, 59, "16-59"), (60, 79, "60-79"), (80, 200, "80+"))
 
-_TOUCHED = "figures.touched"
-_ALL = "figures.all"
+_TOUCHED = "figures.touched"  # units written
+_TABLES = "figures.tables"  # tables written, whose units are known
+_STALE = "figures.stale"  # tables written where the units are unknown
 _HOUSEHOLDS = "figures.households"
 _LOCK_SPACE = 0x6D7A  # advisory lock key space of the figures (PostgreSQL)
 _INSERT_BATCH = 5000
@@ -184,7 +187,24 @@ def combined(statements: Sequence[Select[Any]]) -> Any:
 
 #: the day a source's statements are built for to take their fingerprint
 _REFERENCE_DAY = dt.date(2001, 1, 1)
-_fingerprints: dict[tuple[Any, ...], str] = {}
+_analysed: dict[tuple[Any, ...], tuple[str, frozenset[str]]] = {}
+
+
+def _analyse(source: FigureSource, dialect: Any) -> tuple[str, frozenset[str]]:
+    settings = source.settings() if source.settings is not None else None
+    code = getattr(source.statements, "__code__", source.statements)
+    memo = (source.name, code, dialect.name, settings)
+    found = _analysed.get(memo)
+    if found is None:
+        stmt = combined(source.statements(_REFERENCE_DAY, lambda _col: true()))
+        compiled = stmt.compile(dialect=dialect)
+        params = sorted((k, repr(v)) for k, v in compiled.params.items())
+        digest = hashlib.sha256(f"{compiled}\n{params}".encode()).hexdigest()[:32]
+        tables = frozenset(e.name for e in visitors.iterate(stmt) if isinstance(e, Table))
+        if len(_analysed) >= 256:
+            _analysed.clear()
+        found = _analysed[memo] = (digest, tables)
+    return found
 
 
 def fingerprint(source: FigureSource, dialect: Any) -> str:
@@ -194,19 +214,13 @@ def fingerprint(source: FigureSource, dialect: Any) -> str:
     the reader's were counted by other code or under other settings (a changed
     local policy) and are not read until the next refresh.  Memoised per
     source, statement function and settings value."""
-    settings = source.settings() if source.settings is not None else None
-    code = getattr(source.statements, "__code__", source.statements)
-    memo = (source.name, code, dialect.name, settings)
-    found = _fingerprints.get(memo)
-    if found is None:
-        stmt = combined(source.statements(_REFERENCE_DAY, lambda _col: true()))
-        compiled = stmt.compile(dialect=dialect)
-        params = sorted((k, repr(v)) for k, v in compiled.params.items())
-        found = hashlib.sha256(f"{compiled}\n{params}".encode()).hexdigest()[:32]
-        if len(_fingerprints) >= 256:
-            _fingerprints.clear()
-        _fingerprints[memo] = found
-    return found
+    return _analyse(source, dialect)[0]
+
+
+def tables_read(source: FigureSource, dialect: Any) -> frozenset[str]:
+    """Names of the tables the source's statement reads (in subqueries too): a
+    write to any other table cannot change its figures."""
+    return _analyse(source, dialect)[1]
 
 
 def fingerprints(sources: Iterable[FigureSource], dialect: Any) -> dict[str, str]:
@@ -318,8 +332,11 @@ def current_sources(
     )
 
 
-def recount(session: Session, manager: Any, units: Iterable[str]) -> None:
-    """Count the figures of ``units`` again, for every source current for today.
+def recount(
+    session: Session, manager: Any, units: Iterable[str], tables: Iterable[str] | None = None
+) -> None:
+    """Count the figures of ``units`` again, for every source current for today
+    (and reading any of ``tables``, the tables written, when given).
 
     A unit above village level (a county's payroll, a township's reserve fund,
     a verification cycle for a county) may change the figures of every unit
@@ -339,14 +356,18 @@ def recount(session: Session, manager: Any, units: Iterable[str]) -> None:
     if stale:  # a plugin no longer enabled: its figures stop following writes
         _mark_stale(session, stale)
     today = dt.date.today()
-    current = current_sources(
-        state, fingerprints(sources.values(), session.get_bind().dialect), today
-    )
+    dialect = session.get_bind().dialect
+    current = current_sources(state, fingerprints(sources.values(), dialect), today)
+    written = None if tables is None else frozenset(tables)
     parts: list[Where] = [_between(lo, hi) for lo, hi in ranges]
     if villages:
         parts.append(lambda col: col.in_(villages))
     # the others are not read until the next refresh counts them all
-    due = [s for name, s in sources.items() if name in current]
+    due = [
+        s
+        for name, s in sources.items()
+        if name in current and (written is None or written & tables_read(s, dialect))
+    ]
     try:
         with _isolated(session):
             counted = [(s, [_count(session, s, today, where) for where in parts]) for s in due]
@@ -423,11 +444,21 @@ def _feeds(obj_or_class: Any) -> bool:
     return issubclass(cls, RegionScoped) and getattr(cls, "feeds_region_figures", True)
 
 
+def _table_of(obj_or_class: Any) -> str:
+    cls: Any = obj_or_class if isinstance(obj_or_class, type) else type(obj_or_class)
+    return str(cls.__table__.name)
+
+
+def _stale_tables(session: Session) -> set[str]:
+    return cast(set[str], session.info.setdefault(_STALE, set()))
+
+
 @event.listens_for(Session, "after_flush")
 def _track_flush(session: Session, _ctx: Any) -> None:
     from sqlalchemy import inspect
 
     touched: set[str] | None = None
+    tables: set[str] = session.info.setdefault(_TABLES, set())
     # (``session.dirty`` builds a new set on every access: name the groups once)
     for changed, group in ((False, session.new), (True, session.dirty), (False, session.deleted)):
         for obj in group:
@@ -437,11 +468,13 @@ def _track_flush(session: Session, _ctx: Any) -> None:
                 ids.add(obj.household_id)
                 if changed:
                     ids.update(inspect(obj).attrs.household_id.history.deleted or ())
+                tables.add(_table_of(obj))
                 continue
             if not _feeds(obj):
                 continue
             if touched is None:
                 touched = session.info.setdefault(_TOUCHED, set())
+            tables.add(_table_of(obj))
             if obj.region_code:
                 touched.add(obj.region_code)
             if changed:  # a move: the unit it left changes too
@@ -483,22 +516,25 @@ def _track_statements(state: ORMExecuteState) -> None:
                 state.session.info.setdefault(_TOUCHED, set()).update(
                     divisions.parse(str(c)).full for c in codes
                 )
+                state.session.info.setdefault(_TABLES, set()).add(_table_of(entity))
                 return
-        state.session.info[_ALL] = True
+        _stale_tables(state.session).add(_table_of(entity))
         return
-    if set(_tables_in(state.statement)) & _figure_tables():
-        state.session.info[_ALL] = True
+    hit = set(_tables_in(state.statement)) & _figure_tables()
+    if hit:
+        _stale_tables(state.session).update(hit)
 
 
 def _units_of_households(session: Session, ids: set[int]) -> None:
     """Record the units of households whose memberships changed; one the reader
-    cannot see (outside the writer's scope) makes every figure out of date."""
+    cannot see (outside the writer's scope) makes the figures that read
+    memberships out of date."""
     rows = session.execute(
         select(Household.id, Household.region_code).where(Household.id.in_(sorted(ids)))
     ).all()
     session.info.setdefault(_TOUCHED, set()).update(code for _id, code in rows if code)
     if len(rows) < len({i for i in ids if i is not None}):
-        session.info[_ALL] = True
+        _stale_tables(session).add(_table_of(Membership))
 
 
 @event.listens_for(Session, "before_commit")
@@ -510,15 +546,25 @@ def _recount_before_commit(session: Session) -> None:
     households = session.info.pop(_HOUSEHOLDS, None)
     if households:
         _units_of_households(session, households)
-    if not (session.info.get(_TOUCHED) or session.info.get(_ALL)):
+    stale = session.info.pop(_STALE, None)
+    touched = session.info.pop(_TOUCHED, None)
+    tables = session.info.pop(_TABLES, set())
+    if not (touched or stale):
         return
-    if session.info.pop(_ALL, False):
-        session.info.pop(_TOUCHED, None)
-        _mark_stale(session)
-        return
-    # without a plugin manager only core's source is counted; recount marks the
-    # plugins' sources out of date
-    recount(session, session.info.get("plugins"), session.info.pop(_TOUCHED, set()))
+    manager = session.info.get("plugins")
+    if stale:
+        # figures reading a table written where the units are unknown; without a
+        # plugin manager the plugins' sources are unknown too: all of them
+        names = None
+        if manager is not None:
+            dialect = session.get_bind().dialect
+            names = [s.name for s in sources_of(manager) if tables_read(s, dialect) & stale]
+        if names is None or names:
+            _mark_stale(session, names)
+    if touched:
+        # without a plugin manager only core's source is counted; recount marks
+        # the plugins' sources out of date
+        recount(session, manager, touched, tables)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -526,7 +572,7 @@ def _forget(session: Session, transaction: Any) -> None:
     # only when the whole transaction ends: units touched before a savepoint that
     # rolled back are still to be recounted (and those inside it, harmlessly)
     if transaction.parent is None:
-        for name in (_TOUCHED, _ALL, _HOUSEHOLDS):
+        for name in (_TOUCHED, _STALE, _HOUSEHOLDS, _TABLES):
             session.info.pop(name, None)
 
 

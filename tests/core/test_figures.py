@@ -528,3 +528,39 @@ async def test_figures_counted_under_another_policy_are_not_read(
     assert await current() == enabled
     kept, live, seen = await both(api, "410800", query)
     assert kept == live and not counts_persons(seen)
+
+
+async def test_a_write_recounts_only_the_sources_reading_what_it_wrote(seeded: Any) -> None:
+    api = seeded
+    manager = api.app.state.minzheng.plugins.manager
+    dialect = api.engine.dialect
+    read = {s.name: pre.tables_read(s, dialect) for s in pre.sources_of(manager)}
+    assert "person" in read[pre.REGISTRY] and "person" in read["disability"]
+    assert "person" not in read["social_assistance"]
+    hh = await register(api, VILLAGES["wuzhi_a"])
+    pid = hh["members"][0]["person"]["id"]
+
+    with api.count_statements() as seen:
+        data = await api.gql(
+            """mutation($i: UpdatePersonInput!) { updatePerson(input: $i) { errors { code } } }""",
+            {"i": {"id": pid, "version": 1, "name": "张三丰"}},
+        )
+    assert data["updatePerson"]["errors"] == []
+    counted = [s for s in seen if "GROUP BY" in s and "core_region_figure" not in s]
+    assert any("disability_grant" in s for s in counted)
+    assert any("household" in s and "person" in s for s in counted)  # the registry's
+    assert not any("social_assistance_" in s for s in counted)
+    kept, live, _ = await both(api, VILLAGES["wuzhi_a"], dashboard_query(api))
+    assert kept == live
+
+    # a write whose units are unknown leaves the sources not reading its table current
+    factory = session_factory(api.engine)
+    async with transaction(factory, principal=SYSTEM, plugins=manager) as session:
+        await session.execute(
+            update(Person).where(Person.region_code == VILLAGES["wuzhi_a"]).values(phone="1")
+        )
+    state = await sources(api)
+    assert state == {**state, pre.REGISTRY: None, "disability": None}
+    assert state["social_assistance"] == dt.date.today()
+    kept, live, _ = await both(api, "410823", dashboard_query(api))
+    assert kept == live
