@@ -28,6 +28,7 @@ from bench.measure import (
 from minzheng.core.idnumber import make_id_number
 from minzheng.core.models import Household, Person
 from minzheng.core.plugins import LoadedPlugins, load
+from minzheng.gateway.app import settle_heap
 from minzheng.gateway.auth import issue_token
 from minzheng.schema.pagination import encode_key
 
@@ -309,6 +310,7 @@ async def run_scale(ds: data.Dataset, plugins: LoadedPlugins, cfg: Config) -> di
     headers = auth_headers()
     experiments.apply_patches(cfg.tries)
     app = server.build(ds.url, cfg.plugins)
+    settle_heap()  # as a server process does once the application is built
     try:
         await experiments.apply_ddl(app.engine, cfg.tries)
         t = await find_targets(app)

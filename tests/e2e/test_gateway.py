@@ -30,6 +30,24 @@ async def test_get_query_and_graphiql(api):
     assert page.status_code == 200 and "graphiql" in page.text.lower()
 
 
+async def test_start_up_exempts_the_application_from_the_collector(api):
+    """A server process freezes what start-up built (schema, mappers, plugins), so
+    full collections stop walking it on every few requests; it still serves."""
+    import gc
+
+    app = api.app
+    gc.unfreeze()
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_freeze_count() > 50_000
+            resp = await api.http.get(
+                "/graphql", params={"query": '{ region(code: "410823") { name } }'}
+            )
+            assert resp.json() == {"data": {"region": {"name": "武陟县"}}}
+    finally:
+        gc.unfreeze()
+
+
 async def test_unexpected_error_is_masked_with_request_id(api, caplog):
     caplog.set_level(logging.ERROR, logger="minzheng.graphql")
     resp = await api.http.post(
