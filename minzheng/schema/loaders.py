@@ -50,6 +50,27 @@ def many_by_key(
     return DataLoader(load_fn=load)
 
 
+def later(loader: DataLoader[Any, Any], key: Any) -> Any:
+    """A dataloader's value for ``key``, requested only when awaited.
+
+    For a mutation payload's object: graphql-core awaits it only if the client
+    selected the field.  A ``loader.load(key)`` made eagerly schedules a batch
+    that may run after the request has ended (``errors`` alone selected) and
+    would read through a session already closed."""
+    return _Later(loader, key)
+
+
+class _Later:
+    __slots__ = ("_key", "_loader")
+
+    def __init__(self, loader: DataLoader[Any, Any], key: Any) -> None:
+        self._loader = loader
+        self._key = key
+
+    def __await__(self) -> Any:
+        return self._loader.load(self._key).__await__()
+
+
 def core_loaders(db: Any, plugins: Any = None) -> dict[str, DataLoader]:
     async def members(keys: Sequence[int]) -> list[list[tuple[Membership, Person]]]:
         rows = await db.rows(

@@ -20,7 +20,7 @@ from minzheng.core.hookspecs import SchemaContribution
 from minzheng.core.models import Payroll, PayrollLine, PayrollLineKind, PayrollStatus
 from minzheng.schema import ids
 from minzheng.schema.errors import UserError
-from minzheng.schema.loaders import by_key
+from minzheng.schema.loaders import by_key, later
 from minzheng.schema.mutations import run
 from minzheng.schema.pagination import Edge, PageInfo, keyset_page
 from minzheng.schema.permissions import requires
@@ -338,7 +338,7 @@ class PayrollMutation:
             if result is None:
                 return GeneratePayrollPayload(payroll=None, created=None, changes=[], errors=errors)
             return GeneratePayrollPayload(
-                payroll=_loader(info, "payroll_by_id", Payroll).load(result["id"]),
+                payroll=later(_loader(info, "payroll_by_id", Payroll), result["id"]),
                 created=result["created"],
                 changes=[_change(c) for c in result["changes"]],
                 errors=errors,
@@ -377,7 +377,7 @@ class PayrollMutation:
             p = (
                 None
                 if result is None
-                else _loader(info, "payroll_by_id", Payroll).load(result["id"])
+                else later(_loader(info, "payroll_by_id", Payroll), result["id"])
             )
             return ApprovePayrollPayload(payroll=p, errors=errors)
 

@@ -30,6 +30,7 @@ from minzheng.schema.enums import (
 )
 from minzheng.schema.errors import UserError
 from minzheng.schema.limits import list_size
+from minzheng.schema.loaders import later
 from minzheng.schema.mutations import run
 from minzheng.schema.pagination import Edge, PageInfo, keyset_page
 from minzheng.schema.permissions import requires
@@ -440,10 +441,10 @@ def _person_payload(info: strawberry.Info) -> Any:
 
 
 def _load(info: Any, loader: str, result: dict[str, Any] | None, key: str) -> Any:
-    """The payload's object, as a dataloader future (None when the mutation failed)."""
+    """The payload's object, read if selected (None when the mutation failed)."""
     if result is None:
         return None
-    return ctx(info).loaders[loader].load(result[key])
+    return later(ctx(info).loaders[loader], result[key])
 
 
 @strawberry.type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from factories import REGISTER, VILLAGES, member, register
@@ -287,3 +288,19 @@ async def test_concurrent_registrations_in_one_village_get_distinct_numbers(api)
     assert len(set(numbers)) == 5
     assert all(n.startswith(VILLAGES["wuzhi_b"]) for n in numbers)
     assert await count(api, Household) == 5
+
+
+async def test_a_payload_object_not_selected_is_not_read(api):
+    """A mutation whose client asks only for ``errors`` must not read the
+    payload's object after the request has ended (and hold a connection)."""
+    with api.count_statements() as seen:
+        data = await api.gql(
+            """mutation($i: RegisterHouseholdInput!) { registerHousehold(input: $i) {
+            errors { code } } }""",
+            {"i": {"regionCode": VILLAGES["wuzhi_a"], "members": [member("只要错误")]}},
+        )
+        await asyncio.sleep(0.05)  # a batch scheduled by the request would run now
+    assert data["registerHousehold"]["errors"] == []
+    # the payload's household (all its columns, by id) was not read
+    assert not any("household.number" in s and "household.id IN" in s for s in seen)
+    assert api.engine.sync_engine.pool.checkedout() == 0

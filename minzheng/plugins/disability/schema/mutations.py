@@ -43,6 +43,7 @@ from minzheng.plugins.disability.schema.types import (
 )
 from minzheng.schema import ids
 from minzheng.schema.errors import UserError
+from minzheng.schema.loaders import later
 from minzheng.schema.mutations import run
 from minzheng.schema.permissions import requires
 from minzheng.schema.pii import PII_READ
@@ -69,10 +70,10 @@ def _pk(value: strawberry.ID, type_name: str, path: str) -> int:
 
 
 def _later(info: strawberry.Info, name: str, result: dict[str, Any] | None, key: str) -> Any:
-    """The payload's object as a dataloader future (None when the mutation failed)."""
+    """The payload's object, read if selected (None when the mutation failed)."""
     if result is None or result.get(key) is None:
         return None
-    return loader(info, name).load(result[key])
+    return later(loader(info, name), result[key])
 
 
 Work = Callable[[Any], Awaitable[dict[str, Any]]]

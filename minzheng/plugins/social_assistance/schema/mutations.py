@@ -34,6 +34,7 @@ from minzheng.plugins.social_assistance.services import (
 )
 from minzheng.schema import ids
 from minzheng.schema.errors import UserError
+from minzheng.schema.loaders import later
 from minzheng.schema.mutations import run
 from minzheng.schema.permissions import requires
 from minzheng.schema.types import ctx
@@ -77,7 +78,7 @@ async def _case(
         return result
 
     def build(result: dict[str, Any] | None, errors: list[UserError]) -> Any:
-        case = None if result is None else ctx(info).loaders[P + loader].load(result["id"])
+        case = None if result is None else later(ctx(info).loaders[P + loader], result["id"])
         fields = {"case": case, "errors": errors}
         for name in payload.__annotations__:
             if name not in fields:
@@ -486,7 +487,7 @@ class Mutation:
             std = (
                 None
                 if result is None
-                else ctx(info).loaders[P + "standard_by_id"].load(result["id"])
+                else later(ctx(info).loaders[P + "standard_by_id"], result["id"])
             )
             return SocialAssistanceStandardPayload(standard=std, errors=errors)
 
