@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, Table, event, inspect
+from sqlalchemy import String, Table, event, func, inspect, literal_column
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -254,10 +254,35 @@ def _scope_statements(state: ORMExecuteState) -> None:
     state.statement = state.statement.options(
         with_loader_criteria(
             RegionScoped,
-            lambda cls: cls.region_code.between(lo, hi),
+            _scope_criterion(state.session, lo, hi),
             include_aliases=True,
         )
     )
+
+
+_DIALECT = "scope.dialect"
+
+
+def _scope_criterion(session: Session, lo: str, hi: str) -> Any:
+    """``region_code BETWEEN lo AND hi`` for every scoped class.
+
+    On SQLite it is marked as true for most rows (``likelihood(…, 0.9)``):
+    given two ranges on the same index, a statement's own (a township's
+    households) and the principal's (the city), SQLite's planner takes the
+    last one written, which is the scope's, and walks the index from the
+    start of the city to reach the township — 15–45 ms at a million persons
+    instead of 0.1.  Marked this way, SQLite takes the statement's own range
+    when it has one and the scope's otherwise.  PostgreSQL combines both."""
+    if _dialect_of(session) == "sqlite":
+        return lambda cls: func.likelihood(cls.region_code.between(lo, hi), literal_column("0.9"))
+    return lambda cls: cls.region_code.between(lo, hi)
+
+
+def _dialect_of(session: Session) -> str:
+    name = session.info.get(_DIALECT)
+    if name is None:
+        name = session.info[_DIALECT] = session.get_bind().dialect.name
+    return str(name)
 
 
 def _unscoped(state: ORMExecuteState, principal: Principal) -> Any:

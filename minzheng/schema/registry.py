@@ -93,14 +93,21 @@ class HouseholdFilter:
     hukou_type: HukouType | None = None
 
 
-def _region_bounds(code: str, path: str) -> tuple[str, str]:
+def _region_bounds(code: str, path: str, principal: Any = None) -> tuple[str, str]:
+    """The code range of a filter's division, narrowed to the principal's region
+    (the scope filter applies anyway; SQLite walks one range of an index, and
+    the narrower one is the one to walk)."""
     try:
-        return divisions.parse(code).bounds
+        lo, hi = divisions.parse(code).bounds
     except divisions.InvalidRegionCode:
         raise GraphQLError(
             f"{path}: {code!r} is not a division code",
             extensions={"code": "BAD_REGION_CODE", "field": path},
         ) from None
+    if principal is not None and principal.region:
+        plo, phi = divisions.DivisionCode(principal.region).bounds
+        lo, hi = max(lo, plo), min(hi, phi)
+    return lo, hi
 
 
 def _region_prefix(code: str) -> str:
@@ -120,12 +127,12 @@ def _years_ago(years: int) -> dt.date:
         return today.replace(year=today.year - years, day=28)
 
 
-def person_query(f: PersonFilter | None) -> Any:
+def person_query(f: PersonFilter | None, principal: Any = None) -> Any:
     stmt = select(PersonRow)
     if f is None:
         return stmt
     if f.region_code:
-        lo, hi = _region_bounds(f.region_code, "filter.regionCode")
+        lo, hi = _region_bounds(f.region_code, "filter.regionCode", principal)
         stmt = stmt.where(PersonRow.region_code.between(lo, hi))
     if f.sex is not None:
         stmt = stmt.where(PersonRow.sex == f.sex)
@@ -145,10 +152,10 @@ def person_query(f: PersonFilter | None) -> Any:
     return stmt
 
 
-def household_query(f: HouseholdFilter | None) -> Any:
+def household_query(f: HouseholdFilter | None, principal: Any = None) -> Any:
     stmt = select(HouseholdRow)
     if f is not None and f.region_code:
-        lo, hi = _region_bounds(f.region_code, "filter.regionCode")
+        lo, hi = _region_bounds(f.region_code, "filter.regionCode", principal)
         stmt = stmt.where(HouseholdRow.region_code.between(lo, hi))
     if f is not None and f.hukou_type is not None:
         stmt = stmt.where(HouseholdRow.hukou_type == f.hukou_type)
@@ -222,7 +229,7 @@ class RegistryQuery:
     ) -> HouseholdConnection:
         page = await keyset_page(
             info,
-            household_query(filter),
+            household_query(filter, ctx(info).principal),
             (HouseholdRow.region_code, HouseholdRow.id),
             first=first,
             after=after,
@@ -275,7 +282,7 @@ class RegistryQuery:
     ) -> PersonConnection:
         page = await keyset_page(
             info,
-            person_query(filter),
+            person_query(filter, ctx(info).principal),
             (PersonRow.region_code, PersonRow.id),
             first=first,
             after=after,

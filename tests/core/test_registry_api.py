@@ -304,3 +304,28 @@ async def test_a_payload_object_not_selected_is_not_read(api):
     # the payload's household (all its columns, by id) was not read
     assert not any("household.number" in s and "household.id IN" in s for s in seen)
     assert api.engine.sync_engine.pool.checkedout() == 0
+
+
+async def test_region_filters_within_and_beyond_the_readers_region(api):
+    """A filter narrower than the reader's region, wider than it, or outside it:
+    the rows are those of both; on SQLite the scope is marked likely-true so the
+    planner walks the filter's (narrowed) range of the index, not the city's."""
+    for village in (VILLAGES["wuzhi_a"], VILLAGES["wuzhi_b"], VILLAGES["wen"]):
+        await register(api, village, members=[member(f"户主{village[-4:]}", county=village[:6])])
+    q = """query($code: String!) { households(filter: { regionCode: $code }, first: 50) {
+        edges { node { region { code } } } } }"""
+
+    async def codes(reader, code):
+        data = await reader.gql(q, {"code": code})
+        return sorted(e["node"]["region"]["code"] for e in data["households"]["edges"])
+
+    county = api.as_("admin", "410823")
+    assert await codes(api, "410823101") == [VILLAGES["wuzhi_a"]]
+    assert await codes(api, "410823") == sorted([VILLAGES["wuzhi_a"], VILLAGES["wuzhi_b"]])
+    assert await codes(county, "4108") == sorted([VILLAGES["wuzhi_a"], VILLAGES["wuzhi_b"]])
+    assert await codes(county, "410825") == []
+    with county.count_statements() as seen:
+        await codes(county, "4108")
+    page = next(s for s in seen if "FROM household" in s and "ORDER BY household.region_code" in s)
+    if api.engine.dialect.name == "sqlite":
+        assert "likelihood(household.region_code BETWEEN" in page
