@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -130,6 +131,28 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     path = tmp_path / "minzheng.db"
     shutil.copy(sqlite_template, path)
     return f"sqlite+aiosqlite:///{path}"
+
+
+def minzheng_cli(
+    *args: str,
+    url: str | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: int = 120,
+) -> subprocess.CompletedProcess[str]:
+    """``minzheng *args`` in a subprocess, as an operator runs it: ``url`` as
+    ``MINZHENG_DATABASE_URL``, ``env`` on top of this process's environment."""
+    full = {**os.environ, **(env or {})}
+    if url is not None:
+        full["MINZHENG_DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "-m", "minzheng.gateway.cli", *args],
+        env=full,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 # ------------------------------------------------------------------------ app

@@ -12,6 +12,7 @@ import pytest
 from factories import VILLAGES, member, register
 from sqlalchemy import select, update
 
+from conftest import minzheng_cli
 from minzheng.core import figures as pre
 from minzheng.core.db import session_factory, transaction
 from minzheng.core.models import Person, RegionFigure, RegionFigureSource
@@ -287,24 +288,13 @@ async def test_daily_counts_the_figures_for_its_day(seeded: Any, db_url: str) ->
 
 
 def test_cli_refresh_and_status(sqlite_url: str, tmp_path: Any) -> None:
-    import os
-    import subprocess
-    import sys
-
-    env = {
-        **os.environ,
-        "MINZHENG_DATABASE_URL": sqlite_url,
-        "MINZHENG_PLUGINS": "social_assistance",
-    }
-
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "minzheng.gateway.cli", "figures", *args],
-            env=env,
+    def cli(*args: str) -> Any:
+        return minzheng_cli(
+            "figures",
+            *args,
+            url=sqlite_url,
             cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
+            env={"MINZHENG_PLUGINS": "social_assistance"},
         )
 
     before = cli("status")

@@ -17,7 +17,7 @@ import pytest
 from factories import VILLAGES, member
 from starlette.testclient import TestClient
 
-from conftest import EXAMPLE, SECRET, settings_for, token
+from conftest import EXAMPLE, SECRET, minzheng_cli, settings_for, token
 from minzheng.gateway.app import create_app
 
 ROOT = Path(__file__).parents[2]
@@ -199,14 +199,7 @@ def test_cli_refuses_unknown_plugin_with_one_line(tmp_path):
         "MINZHENG_PLUGINS": "nonesuch",
         "MINZHENG_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
     }
-    out = subprocess.run(
-        [sys.executable, "-m", "minzheng.gateway.cli", "serve"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = minzheng_cli("serve", env=env, cwd=tmp_path, timeout=60)
     assert out.returncode == 2
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert lines == [lines[0]] and lines[0].startswith("minzheng: plugin 'nonesuch': not installed")
@@ -214,12 +207,7 @@ def test_cli_refuses_unknown_plugin_with_one_line(tmp_path):
 
 def test_cli_help_for_every_command():
     for cmd in ("serve", "migrate", "seed", "plugins", "schema", "daily"):
-        out = subprocess.run(
-            [sys.executable, "-m", "minzheng.gateway.cli", cmd, "--help"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        out = minzheng_cli(cmd, "--help", timeout=60)
         assert out.returncode == 0 and "Usage:" in out.stdout, cmd
 
 
@@ -227,14 +215,7 @@ def test_cli_migrate_check_and_plugins(tmp_path):
     env = {**os.environ, "MINZHENG_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"}
 
     def run(*a):
-        return subprocess.run(
-            [sys.executable, "-m", "minzheng.gateway.cli", *a],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return minzheng_cli(*a, env=env, cwd=tmp_path)
 
     assert run("migrate", "--check").returncode == 1
     assert run("migrate").returncode == 0
@@ -263,14 +244,7 @@ def test_cli_seed_is_deterministic_and_respects_if_empty(tmp_path):
         env = {**os.environ, "MINZHENG_DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
 
         def cli(*a: str) -> subprocess.CompletedProcess:
-            return subprocess.run(
-                [sys.executable, "-m", "minzheng.gateway.cli", *a],
-                env=env,
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
+            return minzheng_cli(*a, env=env, cwd=tmp_path, timeout=300)
 
         assert cli("migrate").returncode == 0
         first = cli("seed", "--demo", "--households", "60", "--seed", "7")

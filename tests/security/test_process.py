@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import SECRET, token
+from conftest import SECRET, minzheng_cli, token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,13 +40,7 @@ def _env(url: str, **extra: str) -> dict[str, str]:
 
 
 def cli(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "minzheng.gateway.cli", *args],
-        env=_env(url, **env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return minzheng_cli(*args, env=_env(url, **env), timeout=60)
 
 
 @pytest.fixture

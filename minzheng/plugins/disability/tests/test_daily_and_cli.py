@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from conftest import minzheng_cli
 from minzheng.core.daily import run_daily
 from minzheng.core.db import create_engine, session_factory
 from minzheng.core.plugins import load
@@ -68,14 +67,8 @@ async def test_daily_sweep_is_idempotent_and_skips_replaced_cycles(sqlite_url) -
 
 
 def _cli(url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MINZHENG_DATABASE_URL": url, "MINZHENG_PLUGINS": "disability"}
-    return subprocess.run(
-        [sys.executable, "-m", "minzheng.gateway.cli", "disability", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return minzheng_cli(
+        "disability", *args, url=url, cwd=cwd, env={"MINZHENG_PLUGINS": "disability"}
     )
 
 
