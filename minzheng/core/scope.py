@@ -88,6 +88,10 @@ class Principal:
         return bool(region_code) and str(region_code).startswith(self.region)
 
 
+#: A websocket's principal before its ``connection_init`` has authenticated it:
+#: no permission, and a region (99, no such province) that holds no rows.
+PENDING = Principal(subject="pending", region="99", kind="pending")
+
 #: The principal used by the CLI, migrations and seeding: unrestricted.
 SYSTEM = Principal(
     subject="system", roles=frozenset({"system"}), permissions=frozenset("*"), kind="system"

@@ -19,18 +19,23 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from minzheng.core import migrate
 from minzheng.core.db import create_engine, session_factory
 from minzheng.core.persisted import DatabaseQueryStore
 from minzheng.core.plugins import LoadedPlugins, PluginInfo, load
+from minzheng.core.scope import PENDING
 from minzheng.core.settings import Settings, get_settings
 from minzheng.gateway import logs
 from minzheng.gateway.auth import (
     AuthError,
     authenticate,
+    authenticate_connection,
     check_row_security,
     demo_graphiql_html,
+    has_credentials,
     prepare_demo,
 )
 from minzheng.gateway.limits import RequestLimits
@@ -101,6 +106,24 @@ class GraphQLApp(GraphQL):  # type: ignore[type-arg]
             ctx.loaders.update(loaders)
         return ctx
 
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:  # type: ignore[override]
+        """A websocket without credentials in its handshake authenticates with
+        its ``connection_init`` payload; refused (4403) without valid ones."""
+        if context.principal is not PENDING:
+            return UNSET
+        try:
+            principal = await authenticate_connection(context.connection_params, self.state)
+        except AuthError as exc:
+            log.info(
+                "websocket refused: %s",
+                exc.code,
+                extra={"request_id": context.request_id, "code": exc.code},
+            )
+            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from None
+        context.principal = principal
+        context.db.authenticated(principal)
+        return UNSET
+
 
 class RequestMiddleware:
     """Request id, authentication, metrics and an access log line per request."""
@@ -133,7 +156,16 @@ class RequestMiddleware:
             await send(message)
 
         try:
-            if not path.startswith(self.OPEN_PATHS):
+            if (
+                scope["type"] == "websocket"
+                and not has_credentials(conn)
+                and not self.state.settings.demo
+            ):
+                # a browser cannot send headers with a WebSocket: the client
+                # authenticates in its connection_init (GraphQLApp.on_ws_connect),
+                # and no operation runs before that is acknowledged
+                scope["state"]["principal"] = PENDING
+            elif not path.startswith(self.OPEN_PATHS):
                 try:
                     scope["state"]["principal"] = await authenticate(conn, self.state)
                 except AuthError as exc:

@@ -83,6 +83,35 @@ async def authenticate(conn: HTTPConnection, state: Any) -> Principal:
     return await auth.authenticate(authorization, api_key)
 
 
+def has_credentials(conn: HTTPConnection) -> bool:
+    return bool(conn.headers.get("authorization") or conn.headers.get("x-api-key"))
+
+
+def connection_credentials(params: Any) -> tuple[str | None, str | None]:
+    """(authorization, API key) from a websocket's ``connection_init`` payload.
+
+    Browsers cannot set headers on a WebSocket, so GraphQL clients send them
+    there: ``{"Authorization": "Bearer …"}``, any case, or nested under
+    ``"headers"`` as Apollo's clients do; an API key as ``X-API-Key`` or
+    ``apiKey``."""
+    if not isinstance(params, dict):
+        return None, None
+    found: dict[str, Any] = {}
+    nested = params.get("headers")
+    for source in (nested if isinstance(nested, dict) else {}, params):
+        for name, value in source.items():
+            if isinstance(name, str) and isinstance(value, str):
+                found.setdefault(name.lower().replace("_", "-"), value)
+    return found.get("authorization"), found.get("x-api-key") or found.get("apikey")
+
+
+async def authenticate_connection(params: Any, state: Any) -> Principal:
+    """The principal for a websocket whose handshake carried no credentials,
+    from its ``connection_init`` payload (see :func:`connection_credentials`)."""
+    authorization, api_key = connection_credentials(params)
+    return await authenticator_for(state).authenticate(authorization, api_key)
+
+
 def issue_token(
     secret: str | SecretStr,
     *,

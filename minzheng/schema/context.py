@@ -45,6 +45,13 @@ class SerialSession:
             self._session.info.update(self._info)
         return self._session
 
+    def authenticated(self, principal: Principal) -> None:
+        """The principal for the statements from now on (a websocket that
+        authenticated in its ``connection_init``)."""
+        if self._session is not None:
+            raise RuntimeError("the session has been used: its principal is fixed")
+        self._info["principal"] = principal
+
     def tag(self, operation: str) -> None:
         """Name the GraphQL operation for the audit entries this request writes."""
         self._info["operation"] = operation
@@ -105,6 +112,8 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
     #: (entity type, id) of personal records returned unmasked in this request
     pii_reads: set[tuple[str, str]] = field(default_factory=set)
+    #: a websocket's ``connection_init`` payload
+    connection_params: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

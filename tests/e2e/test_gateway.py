@@ -90,37 +90,7 @@ def test_subscription_over_websocket_sees_committed_changes(sqlite_url):
     ):
         ws.send_json({"type": "connection_init"})
         assert ws.receive_json()["type"] == "connection_ack"
-        ws.send_json(
-            {
-                "id": "1",
-                "type": "subscribe",
-                "payload": {
-                    "query": "subscription { registryChanges { operation regionCode householdId } }"
-                },
-            }
-        )
-        time.sleep(0.2)
-        reg = """mutation($i: RegisterHouseholdInput!) { registerHousehold(input: $i) {
-            household { id } errors { code } } }"""
-        out = client.post(
-            "/graphql",
-            json={
-                "query": reg,
-                "variables": {
-                    "i": {"regionCode": VILLAGES["wuzhi_a"], "members": [member("订阅")]}
-                },
-            },
-        ).json()
-        hid = out["data"]["registerHousehold"]["household"]["id"]
-        msg = ws.receive_json()
-        assert msg["type"] == "next"
-        change = msg["payload"]["data"]["registryChanges"]
-        assert change == {
-            "operation": "registerHousehold",
-            "regionCode": VILLAGES["wuzhi_a"],
-            "householdId": hid,
-        }
-        ws.send_json({"id": "1", "type": "complete"})
+        _subscribe_and_see_a_change(client, ws, "订阅")
 
 
 def _free_port() -> int:
@@ -258,3 +228,92 @@ def test_cli_seed_is_deterministic_and_respects_if_empty(tmp_path):
 
     a, b = seeded("a.db"), seeded("b.db")
     assert len(a) > 60 and a == b
+
+
+def _subscribe_and_see_a_change(client, ws, name):
+    """Subscribe to registry changes, register a household over HTTP, and see it."""
+    ws.send_json(
+        {
+            "id": "1",
+            "type": "subscribe",
+            "payload": {
+                "query": "subscription { registryChanges { operation regionCode householdId } }"
+            },
+        }
+    )
+    time.sleep(0.2)
+    reg = """mutation($i: RegisterHouseholdInput!) { registerHousehold(input: $i) {
+        household { id } errors { code } } }"""
+    variables = {"i": {"regionCode": VILLAGES["wuzhi_a"], "members": [member(name)]}}
+    out = client.post("/graphql", json={"query": reg, "variables": variables}).json()
+    hid = out["data"]["registerHousehold"]["household"]["id"]
+    msg = ws.receive_json()
+    assert msg["type"] == "next"
+    assert msg["payload"]["data"]["registryChanges"] == {
+        "operation": "registerHousehold",
+        "regionCode": VILLAGES["wuzhi_a"],
+        "householdId": hid,
+    }
+    ws.send_json({"id": "1", "type": "complete"})
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        lambda t: {"authorization": f"Bearer {t}"},
+        lambda t: {"Authorization": f"Bearer {t}"},
+        lambda t: {"headers": {"Authorization": f"Bearer {t}"}},
+    ],
+    ids=["authorization", "Authorization", "headers"],
+)
+def test_websocket_credentials_in_connection_init(sqlite_url, params):
+    """Browsers cannot set headers on a WebSocket: the credentials may come in
+    the connection_init payload instead, with the same checks as a header."""
+    app = create_app(settings_for(sqlite_url), extra_plugins=[EXAMPLE])
+    headers = {"authorization": f"Bearer {token('admin', '410823')}"}
+    with (
+        TestClient(app, headers=headers) as client,
+        client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        ws.send_json({"type": "connection_init", "payload": params(token("admin", "410823"))})
+        assert ws.receive_json()["type"] == "connection_ack"
+        _subscribe_and_see_a_change(client, ws, "浏览器")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"authorization": "Bearer not-a-jwt"},
+        {"authorization": "Basic abc"},
+        {"x-api-key": "mzk_unknown"},
+    ],
+    ids=["none", "bad-token", "bad-scheme", "unknown-key"],
+)
+def test_websocket_without_valid_credentials_is_refused(sqlite_url, payload):
+    from starlette.websockets import WebSocketDisconnect
+
+    app = create_app(settings_for(sqlite_url), extra_plugins=[EXAMPLE])
+    with (
+        TestClient(app) as client,
+        client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        ws.send_json({"type": "connection_init", "payload": payload})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4403
+    # nor can a subscription start before connection_init
+    with (
+        TestClient(app) as client,
+        client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        ws.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": "subscription { registryChanges { operation } }"},
+            }
+        )
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4401
