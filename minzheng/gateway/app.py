@@ -134,6 +134,17 @@ class RequestMiddleware:
         self.app = app
         self.state = state
 
+    def _ide_page(self, conn: HTTPConnection) -> bool:
+        """A browser asking for GraphiQL: strawberry renders the page for such a
+        request and executes nothing."""
+        return (
+            self.state.settings.graphiql
+            and conn.scope["method"] == "GET"
+            and conn.url.path == "/graphql"
+            and "query" not in conn.query_params
+            and "text/html" in conn.headers.get("accept", "")
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
@@ -157,13 +168,15 @@ class RequestMiddleware:
 
         try:
             if (
-                scope["type"] == "websocket"
-                and not has_credentials(conn)
+                not has_credentials(conn)
                 and not self.state.settings.demo
+                and (scope["type"] == "websocket" or self._ide_page(conn))
             ):
                 # a browser cannot send headers with a WebSocket: the client
                 # authenticates in its connection_init (GraphQLApp.on_ws_connect),
-                # and no operation runs before that is acknowledged
+                # and no operation runs before that is acknowledged; nor when it
+                # opens GraphiQL, a page without data whose requests carry the
+                # headers set in it
                 scope["state"]["principal"] = PENDING
             elif not path.startswith(self.OPEN_PATHS):
                 try:

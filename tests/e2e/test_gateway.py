@@ -30,6 +30,27 @@ async def test_get_query_and_graphiql(api):
     assert page.status_code == 200 and "graphiql" in page.text.lower()
 
 
+async def test_graphiql_page_opens_without_credentials_and_nothing_else_does(make_api):
+    """A browser opening /graphql cannot send a bearer token: the GraphiQL page
+    (no data; its requests carry the headers set in it) needs none. Anything
+    that executes still does."""
+    api = make_api()
+    bare = {"authorization": ""}
+    html = {**bare, "accept": "text/html"}
+    page = await api.http.get("/graphql", headers=html)
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    query = {"query": '{ region(code: "410823") { name } }'}
+    for resp in (
+        await api.http.get("/graphql", params=query, headers=html),
+        await api.http.get("/graphql", params=query, headers=bare),
+        await api.http.post("/graphql", json=query, headers=html),
+    ):
+        assert resp.status_code == 401, resp.text
+        assert resp.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    closed = make_api(graphiql=False)
+    assert (await closed.http.get("/graphql", headers=html)).status_code == 401
+
+
 async def test_start_up_exempts_the_application_from_the_collector(api):
     """A server process freezes what start-up built (schema, mappers, plugins), so
     full collections stop walking it on every few requests; it still serves."""
