@@ -29,6 +29,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
+    TZ=Asia/Shanghai \
     MINZHENG_DATABASE_URL=sqlite+aiosqlite:////var/lib/minzheng/minzheng.db
 
 COPY --from=build /wheels /wheels

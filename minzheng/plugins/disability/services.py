@@ -875,7 +875,9 @@ async def record_verification(
     """
     person = await get_person(session, person_id)
     if verified_at.tzinfo is None:
-        verified_at = verified_at.replace(tzinfo=dt.UTC)
+        # a time without a zone (a county's spreadsheet) is local time, the
+        # deployment's (TZ), as every date here is (``date.today()``)
+        verified_at = verified_at.astimezone()
     on = verified_at.date()
     _not_future(session, on, "input.verifiedAt")
     existing = await session.scalar(

@@ -336,3 +336,32 @@ async def test_unknown_format(registry) -> None:
     async with registry.tx() as s:
         with pytest.raises(imports.ImportRefused, match="format"):
             await imports.import_verifications(s, b"a,b", file_format="ods")
+
+
+@pytest.fixture
+def beijing_time(monkeypatch: pytest.MonkeyPatch):
+    """The process's local zone set to UTC+8 (a POSIX rule: no zone database needed)."""
+    import time
+
+    monkeypatch.setenv("TZ", "CST-8")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def test_imported_times_without_a_zone_are_local_time(registry, beijing_time) -> None:
+    """A county's spreadsheet says 23:30 meaning 23:30 in Beijing: the recorded
+    instant is 15:30 UTC, and the verification's day is that local day."""
+    (a,), _, _ = await _recipients(registry, 1)
+    rows = [HEADER, [a.id_number, a.name, "人脸识别", "通过", "2025-04-20 23:30:00", ""]]
+    async with registry.tx() as s:
+        report = await imports.import_verifications(s, _csv(rows), filename="late.csv")
+    assert report.applied == 1, report.errors
+    async with registry.tx() as s:
+        got = (await s.scalars(select(DisabilityVerification))).one()
+    at = got.verified_at
+    if at.tzinfo is None:  # SQLite keeps the wall-clock time it was given
+        assert at == dt.datetime(2025, 4, 20, 23, 30)
+    else:
+        assert at.astimezone(dt.UTC) == dt.datetime(2025, 4, 20, 15, 30, tzinfo=dt.UTC)
