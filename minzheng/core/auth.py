@@ -537,14 +537,30 @@ async def create_api_key(
     role_map: RoleMap,
     grants: Sequence[str] = (),
     created_by: str = "system",
+    creator: Principal | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key; returns the row and the key itself (shown once, never stored)."""
+    """Create a key; returns the row and the key itself (shown once, never stored).
+
+    With ``creator`` (an administrator over GraphQL), the key may hold no
+    permission the creator does not hold; the session's region scope keeps it
+    inside the creator's region.  Audited as ``apikey.create`` (never the key)."""
+    from minzheng.core import audit
+    from minzheng.core.errors import Forbidden
+
     role_map.check_role(role)
     role_map.check_grants(grants)
     name = name.strip()
     if not name or len(name) > 64:
         raise ValueError("the key's name must be 1–64 characters")
-    existing = await session.scalar(select(ApiKey.id).where(ApiKey.name == name))
+    if creator is not None and "*" not in creator.permissions:
+        wanted = role_map.principal("key", [role], region, grants=grants).permissions
+        beyond = sorted(wanted - creator.permissions)
+        if beyond:
+            raise Forbidden(f"the key would hold permissions you do not hold: {', '.join(beyond)}")
+    existing = await session.scalar(
+        # names are unique across regions: a key elsewhere is not shown, but taken
+        select(ApiKey.id).where(ApiKey.name == name).execution_options(skip_scope=True)
+    )
     if existing is not None:
         raise ValueError(f"an API key named {name!r} already exists")
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
@@ -559,16 +575,36 @@ async def create_api_key(
     row.place(divisions.parse(region).full)
     session.add(row)
     await session.flush()
+    audit.record(session, action="apikey.create", entity=row, after=_key_snapshot(row))
     return row, secret
 
 
+def _key_snapshot(row: ApiKey) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "key_prefix": row.key_prefix,
+        "role": row.role,
+        "grants": row.grant_list,
+        "region_code": row.region_code,
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+    }
+
+
 async def revoke_api_key(session: AsyncSession, name: str) -> ApiKey:
+    """Revoke a key by name (a second revocation changes nothing); audited as
+    ``apikey.revoke``."""
+    from minzheng.core import audit
+
     row = await session.scalar(select(ApiKey).where(ApiKey.name == name))
     if row is None:
         raise LookupError(f"no API key named {name!r}")
     if row.revoked_at is None:
+        before = _key_snapshot(row)
         row.revoked_at = _utcnow()
         await session.flush()
+        audit.record(
+            session, action="apikey.revoke", entity=row, before=before, after=_key_snapshot(row)
+        )
     return row
 
 

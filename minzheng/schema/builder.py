@@ -17,6 +17,7 @@ from strawberry.types.base import has_object_definition
 
 from minzheng.core.hookspecs import SchemaContribution
 from minzheng.core.plugins import LoadedPlugins, PluginError
+from minzheng.schema import apikeys as schema_apikeys
 from minzheng.schema import audit as schema_audit
 from minzheng.schema import composed, direct
 from minzheng.schema import payroll as payroll_schema
@@ -30,6 +31,7 @@ CORE_PARTS: list[tuple[str, SchemaContribution]] = [
     ("core", core_registry.contribution),
     ("core", schema_audit.contribution),
     ("core", payroll_schema.contribution),
+    ("core", schema_apikeys.contribution),
 ]
 
 DESCRIPTIONS = {
