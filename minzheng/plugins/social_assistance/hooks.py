@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from minzheng.core.events import HouseholdIncomeRecorded, MemberMoved, PersonDied
+from minzheng.core.events import HouseholdIncomeRecorded, MemberMoved, PersonChanged, PersonDied
 from minzheng.core.hookspecs import Permission, Programme, SchemaContribution, hookimpl
 
 
@@ -79,6 +79,13 @@ async def on_person_died(event: PersonDied, session: Any) -> None:
             session, event.person_id, event.household_id, event.died_on, "死亡"
         )
     await tekun.on_person_died(session, event.person_id, event.died_on)
+
+
+@hookimpl
+async def on_person_changed(event: PersonChanged, session: Any) -> None:
+    from minzheng.plugins.social_assistance.services import tekun
+
+    await tekun.on_person_changed(session, event.person_id, event.changes, dt.date.today())
 
 
 @hookimpl

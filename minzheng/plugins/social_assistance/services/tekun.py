@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,7 @@ from minzheng.core.models import (
     Membership,
     Person,
     Region,
+    Whereabouts,
     utcnow,
 )
 from minzheng.plugins.social_assistance import rules
@@ -693,6 +695,49 @@ async def on_person_died(session: AsyncSession, person_id: int, died_on: dt.date
         audit.record(session, action="social_assistance.tekun.died", entity=case, before=before)
 
 
+async def on_person_changed(
+    session: AsyncSession, person_id: int, changes: dict[str, Any], today: dt.date
+) -> list[TekunCase]:
+    """特困 support ends when the person is imprisoned (依法被判处刑罚，且在监狱服刑):
+    a person whose whereabouts become 服刑 gets termination notice from today,
+    and support ends after the month the 7-day notice ends in.
+
+    Regained capacity to work is not acted on here: a case may rest on medical
+    evidence the registry does not hold, so a changed disability grade alone
+    does not show it; the county terminates such a case itself."""
+    change = changes.get("whereabouts")
+    if change is None or change[1] != Whereabouts.IMPRISONED:
+        return []
+    cases = list(
+        await session.scalars(
+            select(TekunCase).where(
+                TekunCase.person_id == person_id, TekunCase.status == TekunStatus.ACTIVE
+            )
+        )
+    )
+    for case in cases:
+        await _give_notice(
+            session, case, rules.TerminationReason.IMPRISONED, "在监狱服刑", today, "imprisoned"
+        )
+    return cases
+
+
+async def _give_notice(
+    session: AsyncSession,
+    case: TekunCase,
+    reason: rules.TerminationReason,
+    note: str,
+    today: dt.date,
+    action: str,
+) -> None:
+    """Termination notice from ``today``, by the system: support ends after the
+    month the 7-day notice ends in."""
+    before = audit.snapshot(case)
+    notice_end = today + dt.timedelta(days=LIMITS.notice_days - 1)
+    await _terminate(session, case, reason, note, today, rules.month_end(notice_end))
+    audit.record(session, action=f"social_assistance.tekun.{action}", entity=case, before=before)
+
+
 async def terminate_minors_aged_out(session: AsyncSession, today: dt.date) -> list[TekunCase]:
     """Minors are supported until 18 (longer in school): give notice to those past it
     who are not unable to work on other grounds."""
@@ -713,18 +758,13 @@ async def terminate_minors_aged_out(session: AsyncSession, today: dt.date) -> li
             continue
         if rules.unable_to_work(facts, today).met:
             continue
-        before = audit.snapshot(case)
-        notice_end = today + dt.timedelta(days=LIMITS.notice_days - 1)
-        await _terminate(
+        await _give_notice(
             session,
             case,
             rules.TerminationReason.MINOR_AGED_OUT,
             "年满18周岁且不在校",
             today,
-            rules.month_end(notice_end),
-        )
-        audit.record(
-            session, action="social_assistance.tekun.minor_aged_out", entity=case, before=before
+            "minor_aged_out",
         )
         out.append(case)
     return out

@@ -7,7 +7,7 @@ import datetime as dt
 from factories import member, register
 from sqlalchemy import select
 
-from minzheng.core.models import Enrolment, EnrolmentStatus
+from minzheng.core.models import AuditEntry, Enrolment, EnrolmentStatus
 from minzheng.plugins.social_assistance.models import (
     ReserveFundEntry,
     TekunCondition,
@@ -274,9 +274,14 @@ async def test_tekun_refuses_a_worker_with_an_able_son(api) -> None:
     )
 
 
-async def test_death_ends_tekun_support_after_that_month(api) -> None:
-    await set_standard(api)
-    person = await elderly_alone(api)
+async def _tekun_enrolments(s, person_pk: int) -> list[Enrolment]:
+    query = select(Enrolment).where(
+        Enrolment.person_id == person_pk, Enrolment.programme == "tekun"
+    )
+    return list(await s.scalars(query.order_by(Enrolment.id)))
+
+
+async def _active_tekun(api, person) -> int:
     from minzheng.plugins.social_assistance.services import tekun
 
     async with db(api) as s:
@@ -292,7 +297,15 @@ async def test_death_ends_tekun_support_after_that_month(api) -> None:
         await tekun.submit_opinion(s, case.id, None, on=APPLIED)
         await tekun.close_notice(s, case.id, None, on=APPLIED + dt.timedelta(days=7))
         await tekun.approve(s, case.id, None, on=APPLIED + dt.timedelta(days=8))
-        case_pk = case.id
+        return case.id
+
+
+async def test_death_ends_tekun_support_after_that_month(api) -> None:
+    from minzheng.plugins.social_assistance.services import tekun
+
+    await set_standard(api)
+    person = await elderly_alone(api)
+    case_pk = await _active_tekun(api, person)
     died = TODAY - dt.timedelta(days=1)
     data = await api.gql(
         """mutation($input: RecordDeathInput!) {
@@ -305,15 +318,46 @@ async def test_death_ends_tekun_support_after_that_month(api) -> None:
         assert row.status.value == "terminated"
         assert row.termination_reason.value == "died"
         assert row.ends_after == tekun.rules.month_end(died)
-        rows = list(
-            await s.scalars(
-                select(Enrolment)
-                .where(Enrolment.person_id == person["pk"], Enrolment.programme == "tekun")
-                .order_by(Enrolment.id)
-            )
-        )
+        rows = await _tekun_enrolments(s, person["pk"])
         assert rows[-1].status == EnrolmentStatus.ACTIVE
         assert rows[-1].end_on == tekun.rules.month_end(died)
+
+
+async def test_imprisonment_ends_tekun_support_after_notice(api) -> None:
+    """特困 ends when the person is imprisoned: notice from the day the registry
+    records it, support until the end of the month the 7-day notice ends in.
+    Other whereabouts (in an institution) change nothing."""
+    from minzheng.plugins.social_assistance.services import tekun
+
+    await set_standard(api)
+    person = await elderly_alone(api)
+    case_pk = await _active_tekun(api, person)
+    update = """mutation($i: UpdatePersonInput!) { updatePerson(input: $i) {
+        person { version } errors { code } } }"""
+    moved = await api.gql(
+        update, {"i": {"id": person["id"], "version": 1, "whereabouts": "IN_INSTITUTION"}}
+    )
+    assert moved["updatePerson"]["errors"] == []
+    async with db(api) as s:
+        assert (await s.get(tekun.TekunCase, case_pk)).status.value == "active"
+    version = moved["updatePerson"]["person"]["version"]
+    jailed = await api.gql(
+        update, {"i": {"id": person["id"], "version": version, "whereabouts": "IMPRISONED"}}
+    )
+    assert jailed["updatePerson"]["errors"] == []
+    notice_end = TODAY + dt.timedelta(days=6)
+    async with db(api) as s:
+        row = await s.get(tekun.TekunCase, case_pk)
+        assert row.status.value == "terminated"
+        assert row.termination_reason.value == "imprisoned"
+        assert row.termination_notice_on == TODAY
+        assert row.ends_after == tekun.rules.month_end(notice_end)
+        rows = await _tekun_enrolments(s, person["pk"])
+        assert rows[-1].end_on == tekun.rules.month_end(notice_end)
+        actions = list(
+            await s.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == str(case_pk)))
+        )
+        assert "social_assistance.tekun.imprisoned" in actions
 
 
 # ------------------------------------------------------------------- 临时救助
