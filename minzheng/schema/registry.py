@@ -29,6 +29,7 @@ from minzheng.schema.enums import (
     Whereabouts,
 )
 from minzheng.schema.errors import UserError
+from minzheng.schema.filters import region_bounds
 from minzheng.schema.limits import list_size
 from minzheng.schema.loaders import later
 from minzheng.schema.mutations import run
@@ -93,23 +94,6 @@ class HouseholdFilter:
     hukou_type: HukouType | None = None
 
 
-def _region_bounds(code: str, path: str, principal: Any = None) -> tuple[str, str]:
-    """The code range of a filter's division, narrowed to the principal's region
-    (the scope filter applies anyway; SQLite walks one range of an index, and
-    the narrower one is the one to walk)."""
-    try:
-        lo, hi = divisions.parse(code).bounds
-    except divisions.InvalidRegionCode:
-        raise GraphQLError(
-            f"{path}: {code!r} is not a division code",
-            extensions={"code": "BAD_REGION_CODE", "field": path},
-        ) from None
-    if principal is not None and principal.region:
-        plo, phi = divisions.DivisionCode(principal.region).bounds
-        lo, hi = max(lo, plo), min(hi, phi)
-    return lo, hi
-
-
 def _region_prefix(code: str) -> str:
     try:
         return divisions.parse(code).prefix
@@ -127,12 +111,12 @@ def _years_ago(years: int) -> dt.date:
         return today.replace(year=today.year - years, day=28)
 
 
-def person_query(f: PersonFilter | None, principal: Any = None) -> Any:
+def person_query(f: PersonFilter | None) -> Any:
     stmt = select(PersonRow)
     if f is None:
         return stmt
     if f.region_code:
-        lo, hi = _region_bounds(f.region_code, "filter.regionCode", principal)
+        lo, hi = region_bounds(f.region_code, "filter.regionCode")
         stmt = stmt.where(PersonRow.region_code.between(lo, hi))
     if f.sex is not None:
         stmt = stmt.where(PersonRow.sex == f.sex)
@@ -152,10 +136,10 @@ def person_query(f: PersonFilter | None, principal: Any = None) -> Any:
     return stmt
 
 
-def household_query(f: HouseholdFilter | None, principal: Any = None) -> Any:
+def household_query(f: HouseholdFilter | None) -> Any:
     stmt = select(HouseholdRow)
     if f is not None and f.region_code:
-        lo, hi = _region_bounds(f.region_code, "filter.regionCode", principal)
+        lo, hi = region_bounds(f.region_code, "filter.regionCode")
         stmt = stmt.where(HouseholdRow.region_code.between(lo, hi))
     if f is not None and f.hukou_type is not None:
         stmt = stmt.where(HouseholdRow.hukou_type == f.hukou_type)
@@ -229,7 +213,7 @@ class RegistryQuery:
     ) -> HouseholdConnection:
         page = await keyset_page(
             info,
-            household_query(filter, ctx(info).principal),
+            household_query(filter),
             (HouseholdRow.region_code, HouseholdRow.id),
             first=first,
             after=after,
@@ -282,7 +266,7 @@ class RegistryQuery:
     ) -> PersonConnection:
         page = await keyset_page(
             info,
-            person_query(filter, ctx(info).principal),
+            person_query(filter),
             (PersonRow.region_code, PersonRow.id),
             first=first,
             after=after,

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import Select, select
 
 from minzheng.core import divisions
@@ -59,6 +58,7 @@ from minzheng.plugins.disability.schema.types import (
 from minzheng.plugins.disability.settings import get_policy
 from minzheng.schema import ids
 from minzheng.schema.direct import direct
+from minzheng.schema.filters import region_bounds
 from minzheng.schema.limits import list_size
 from minzheng.schema.pagination import Edge, PageInfo, keyset_page
 from minzheng.schema.permissions import requires
@@ -67,20 +67,10 @@ from minzheng.schema.statistics import kept_figures
 READ = "disability:read"
 
 
-def _bounds(code: str, path: str) -> tuple[str, str]:
-    try:
-        return divisions.parse(code).bounds
-    except divisions.InvalidRegionCode:
-        raise GraphQLError(
-            f"{path}: {code!r} is not a division code",
-            extensions={"code": "BAD_REGION_CODE", "field": path},
-        ) from None
-
-
 def _within(stmt: Select[Any], column: Any, code: str | None, path: str) -> Select[Any]:
     if not code:
         return stmt
-    lo, hi = _bounds(code, path)
+    lo, hi = region_bounds(code, path)
     return stmt.where(column.between(lo, hi))
 
 
@@ -279,7 +269,7 @@ class Query:
     async def disability_standards(
         self, info: strawberry.Info, region_code: str, subsidy: Subsidy | None = None
     ) -> list[DisabilitySubsidyStandard]:
-        _bounds(region_code, "regionCode")
+        region_bounds(region_code, "regionCode")
         stmt = select(StandardRow).where(StandardRow.region_code.in_(q.ancestor_codes(region_code)))
         if subsidy is not None:
             stmt = stmt.where(StandardRow.subsidy == subsidy)
@@ -298,7 +288,7 @@ class Query:
         grade: int | None = None,
         on: dt.date | None = None,
     ) -> DisabilityStandardInForce | None:
-        _bounds(region_code, "regionCode")
+        region_bounds(region_code, "regionCode")
         day = on or dt.date.today()
         choice = await info.context.db.run(
             lambda s: q.standard_for(s, subsidy, region_code, grade, day)
@@ -319,9 +309,9 @@ class Query:
     ) -> list[DisabilityVerificationCycle]:
         stmt = select(CycleRow)
         if region_code:
-            _bounds(region_code, "regionCode")
+            region_bounds(region_code, "regionCode")
             prefixes = [divisions.parse(c).prefix for c in q.ancestor_codes(region_code)]
-            lo, hi = _bounds(region_code, "regionCode")
+            lo, hi = region_bounds(region_code, "regionCode")
             stmt = stmt.where(
                 CycleRow.scope_prefix.in_(prefixes) | CycleRow.region_code.between(lo, hi)
             )
@@ -370,7 +360,7 @@ class Query:
         after: str | None = None,
     ) -> DisabilityDiscoveryConnection:
         if region_code:
-            _bounds(region_code, "regionCode")
+            region_bounds(region_code, "regionCode")
         stmt = q.discovery_statement(
             get_policy(), dt.date.today(), subsidy=subsidy, region_code=region_code
         ).order_by(None)

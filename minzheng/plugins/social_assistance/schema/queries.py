@@ -30,6 +30,7 @@ from minzheng.plugins.social_assistance.schema.types import (
 from minzheng.plugins.social_assistance.services import common, dibao, explain
 from minzheng.plugins.social_assistance.services.common import NEAR_POVERTY
 from minzheng.schema import ids
+from minzheng.schema.filters import region_bounds
 from minzheng.schema.pagination import Edge, keyset_page
 from minzheng.schema.permissions import requires
 from minzheng.schema.registry import HouseholdConnection
@@ -37,16 +38,6 @@ from minzheng.schema.types import ctx
 
 READ = "social_assistance:read"
 P = "social_assistance."
-
-
-def _bounds(code: str, path: str) -> tuple[str, str]:
-    try:
-        return divisions.parse(code).bounds
-    except divisions.InvalidRegionCode:
-        raise GraphQLError(
-            f"{path}: {code!r} is not a division code",
-            extensions={"code": "BAD_REGION_CODE", "field": path},
-        ) from None
 
 
 def _graphql_error(exc: DomainError) -> GraphQLError:
@@ -85,7 +76,7 @@ def _filtered(model: Any, f: Any, path: str = "filter.regionCode") -> Any:
     if f is None:
         return stmt
     if f.region_code:
-        lo, hi = _bounds(f.region_code, path)
+        lo, hi = region_bounds(f.region_code, path)
         stmt = stmt.where(model.region_code.between(lo, hi))
     if f.status:
         stmt = stmt.where(model.status.in_(f.status))
@@ -120,7 +111,7 @@ class Query:
         area: HukouType,
         on: dt.date | None = None,
     ) -> StandardType | None:
-        _bounds(region_code, "regionCode")
+        region_bounds(region_code, "regionCode")
         code = divisions.parse(region_code).full
 
         async def find(session: Any) -> Any:
@@ -140,7 +131,7 @@ class Query:
     async def social_assistance_standards(
         self, info: strawberry.Info, region_code: str, area: HukouType | None = None
     ) -> list[StandardType]:
-        _bounds(region_code, "regionCode")
+        region_bounds(region_code, "regionCode")
         stmt = select(m.SocialAssistanceStandard).where(
             m.SocialAssistanceStandard.region_code.in_(common.ancestor_codes(region_code))
         )
@@ -238,7 +229,7 @@ class Query:
     async def reserve_fund(
         self, info: strawberry.Info, township_code: str
     ) -> ReserveFundType | None:
-        _bounds(township_code, "townshipCode")
+        region_bounds(township_code, "townshipCode")
         rows = await ctx(info).db.scalars(
             select(m.ReserveFund).where(
                 m.ReserveFund.region_code == divisions.parse(township_code).full
@@ -250,7 +241,7 @@ class Query:
         description="备用金列表 Every reserve fund in a division", extensions=requires(READ)
     )
     async def reserve_funds(self, info: strawberry.Info, region_code: str) -> list[ReserveFundType]:
-        lo, hi = _bounds(region_code, "regionCode")
+        lo, hi = region_bounds(region_code, "regionCode")
         return await ctx(info).db.scalars(  # type: ignore[no-any-return]
             select(m.ReserveFund)
             .where(m.ReserveFund.region_code.between(lo, hi))
@@ -277,7 +268,7 @@ class Query:
         )
         stmt = select(HouseholdRow).where(HouseholdRow.id.in_(enrolled))
         if region_code:
-            lo, hi = _bounds(region_code, "regionCode")
+            lo, hi = region_bounds(region_code, "regionCode")
             stmt = stmt.where(HouseholdRow.region_code.between(lo, hi))
         page = await keyset_page(info, stmt, HouseholdRow.id, first=first, after=after)
         return HouseholdConnection(edges=page.edges(Edge), page_info=page.page_info, _page=page)
