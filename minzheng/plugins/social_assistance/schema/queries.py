@@ -7,12 +7,14 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from minzheng.core import divisions
 from minzheng.core.errors import DomainError
 from minzheng.core.models import Enrolment, EnrolmentStatus, HukouType
 from minzheng.core.models import Household as HouseholdRow
+from minzheng.core.models import Person as PersonRow
+from minzheng.core.models import Region as RegionRow
 from minzheng.plugins.social_assistance import models as m
 from minzheng.plugins.social_assistance.schema.types import (
     DibaoCaseConnection,
@@ -93,6 +95,19 @@ async def _by_global_id(
 ) -> Any:
     pk = ids.try_decode(id, type_name)
     return None if pk is None else await ctx(info).loaders[P + loader].load(pk)
+
+
+@strawberry.type(description="公示 One 低保 household as published in its village")
+class DibaoPublicationEntry:
+    case_number: str | None = strawberry.field(description="案件编号 Case number")
+    village_code: str = strawberry.field(description="村（居）代码 Village or community code")
+    village_name: str = strawberry.field(description="村（居） Village or community")
+    applicant_name: str = strawberry.field(description="申请人 Applicant")
+    covered_members: int = strawberry.field(description="保障人数 Members covered")
+    monthly_amount_fen: int = strawberry.field(description="月保障金(分) Monthly amount in fen")
+    payment_from: dt.date | None = strawberry.field(description="发放起始 Paid from")
+    approved_on: dt.date | None = strawberry.field(description="批准日期 Approved on")
+    phase_out: bool = strawberry.field(description="渐退期 In the phase-out period")
 
 
 @strawberry.type
@@ -182,6 +197,52 @@ class Query:
             info, _filtered(m.DibaoCase, f, "regionCode"), m.DibaoCase.id, first=first, after=after
         )
         return DibaoCaseConnection(edges=page.edges(Edge), page_info=page.page_info, _page=page)
+
+    @strawberry.field(
+        description="低保公示名单 The published list of 低保 households in a township or "
+        "village (公示): applicant, covered members and monthly amount, by village",
+        extensions=requires(READ),
+    )
+    async def minimum_living_guarantee_publication(
+        self, info: strawberry.Info, region_code: str, approved_since: dt.date | None = None
+    ) -> list[DibaoPublicationEntry]:
+        lo, hi = region_bounds(region_code, "regionCode")
+        level = divisions.parse(region_code).level
+        if level not in (divisions.RegionLevel.TOWNSHIP, divisions.RegionLevel.VILLAGE):
+            raise GraphQLError(
+                "regionCode: a publication is for a township or a village",
+                extensions={"code": "BAD_REGION_LEVEL", "field": "regionCode"},
+            )
+        case = m.DibaoCase
+        covered = (
+            select(func.count(m.DibaoMember.id))
+            .where(m.DibaoMember.case_id == case.id, m.DibaoMember.removed_on.is_(None))
+            .correlate(case)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(case, PersonRow.name, RegionRow.name, covered)
+            .join(PersonRow, PersonRow.id == case.applicant_person_id)
+            .join(RegionRow, RegionRow.code == case.region_code)
+            .where(case.status.in_(dibao.PAID), case.region_code.between(lo, hi))
+            .order_by(case.region_code, case.number, case.id)
+        )
+        if approved_since is not None:
+            stmt = stmt.where(case.decided_on >= approved_since)
+        return [
+            DibaoPublicationEntry(
+                case_number=row.number,
+                village_code=row.region_code,
+                village_name=village,
+                applicant_name=name,
+                covered_members=int(members),
+                monthly_amount_fen=row.monthly_amount_fen,
+                payment_from=row.payment_from,
+                approved_on=row.decided_on,
+                phase_out=row.status == m.DibaoStatus.PHASE_OUT,
+            )
+            for row, name, village, members in await ctx(info).db.rows(stmt)
+        ]
 
     # -------------------------------------------------------------------- 特困
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from factories import member, register
+from factories import VILLAGES, member, register
 from sqlalchemy import select
 
 from minzheng.core.models import Enrolment, EnrolmentStatus
@@ -610,3 +610,55 @@ async def test_an_idempotency_key_applies_once(api) -> None:
     again = await ok(api, APPLY, "applyForMinimumLivingGuarantee", **inp)
     assert again["number"] == first["number"]
     assert await count(api, DibaoCase) == 1
+
+
+PUBLICATION = """query($code: String!, $since: Date) {
+  minimumLivingGuaranteePublication(regionCode: $code, approvedSince: $since) {
+    caseNumber villageCode villageName applicantName coveredMembers monthlyAmountFen
+    paymentFrom approvedOn phaseOut } }"""
+
+
+async def test_publication_lists_paid_households_by_village(api) -> None:
+    await set_standard(api)
+    hh = await household_on_low_income(api)
+    case = await active_case(api, hh, applied=APPLIED)
+    # another household has applied only: not published
+    other = await register(api, members=[member("王五", birth=dt.date(1975, 1, 1))])
+    pending = await ok(
+        api,
+        APPLY,
+        "applyForMinimumLivingGuarantee",
+        householdId=other["id"],
+        applicantId=other["members"][0]["person"]["id"],
+        coveredMemberIds=[other["members"][0]["person"]["id"]],
+        appliedOn=APPLIED.isoformat(),
+    )
+    assert pending["status"] != "ACTIVE"
+    expected = {
+        "caseNumber": case["number"],
+        "villageCode": VILLAGES["wuzhi_a"],
+        "villageName": (
+            await api.gql(
+                "query($c: String!) { region(code: $c) { name } }", {"c": VILLAGES["wuzhi_a"]}
+            )
+        )["region"]["name"],
+        "applicantName": "张三",
+        "coveredMembers": 3,
+        "monthlyAmountFen": case["monthlyAmountFen"],
+        "paymentFrom": case["paymentFrom"],
+        "approvedOn": (await case_row(api, case["pk"])).decided_on.isoformat(),
+        "phaseOut": False,
+    }
+    for code in ("410823101", VILLAGES["wuzhi_a"]):
+        with api.count_statements() as seen:
+            rows = (await api.gql(PUBLICATION, {"code": code}))["minimumLivingGuaranteePublication"]
+        assert rows == [expected]
+        reads = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+        assert len([s for s in reads if "set_config" not in s]) == 1  # (PostgreSQL: + RLS)
+    later = TODAY + dt.timedelta(days=1)
+    assert (await api.gql(PUBLICATION, {"code": "410823101", "since": later.isoformat()}))[
+        "minimumLivingGuaranteePublication"
+    ] == []
+    for code, error in (("410823", "BAD_REGION_LEVEL"), ("41082x", "BAD_REGION_CODE")):
+        body = await api.gql(PUBLICATION, {"code": code}, expect_errors=True)
+        assert body["errors"][0]["extensions"]["code"] == error
