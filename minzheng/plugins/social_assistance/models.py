@@ -295,6 +295,10 @@ class TekunCase(RegionScoped, Base):
     self_care_level: Mapped[SelfCareLevel | None] = mapped_column(
         _enum(SelfCareLevel, "self_care_level")
     )
+    #: the day the person's health or disability changed while supported: self-care
+    #: is to be reassessed within 10 working days (cleared by the reassessment)
+    self_care_changed_on: Mapped[dt.date | None] = mapped_column(Date)
+    self_care_change: Mapped[str | None] = mapped_column(String(200))
     payment_from: Mapped[dt.date | None] = mapped_column(Date)
     monthly_amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     standard_id: Mapped[int | None] = mapped_column(ForeignKey("social_assistance_standard.id"))

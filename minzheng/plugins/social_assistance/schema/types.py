@@ -503,6 +503,11 @@ class TekunCaseType(Node):
     refusal_reason: str | None = strawberry.field(description="不予确认理由 Refusal reason")
     started_as_minor: bool = strawberry.field(description="未成年人 Supported as a minor")
     self_care_level: rules.SelfCareLevel | None = strawberry.field(description="生活自理能力")
+    self_care_changed_on: dt.date | None = strawberry.field(
+        description="状况变化 Health or disability changed on: self-care to be reassessed "
+        "within 10 working days"
+    )
+    self_care_change: str | None = strawberry.field(description="变化内容 What changed")
     payment_from: dt.date | None = strawberry.field(description="供养起始月 Paid from")
     monthly_amount_fen: int = strawberry.field(
         description="月供养金(分) Basic living standard + care allowance"

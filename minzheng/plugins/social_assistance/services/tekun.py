@@ -205,6 +205,8 @@ def _set_due(case: TekunCase) -> None:
     elif case.status == TekunStatus.PENDING_DECISION:
         received = case.file_received_on or case.applied_on
         case.due_on = cal.add_working_days(received, LIMITS.tekun_county_confirmation)
+    elif case.status == TekunStatus.ACTIVE and case.self_care_changed_on is not None:
+        case.due_on = cal.add_working_days(case.self_care_changed_on, LIMITS.self_care_reassessment)
     else:
         case.due_on = None
 
@@ -232,6 +234,17 @@ def deadlines(case: TekunCase, today: dt.date) -> list[rules.Deadline]:
                 today,
                 cal,
                 done_on=case.decided_on,
+            )
+        )
+    if case.status == TekunStatus.ACTIVE and case.self_care_changed_on is not None:
+        out.append(
+            rules.deadline(
+                "self_care_reassessment",
+                "生活自理能力复评",
+                case.self_care_changed_on,
+                LIMITS.self_care_reassessment,
+                today,
+                cal,
             )
         )
     return out
@@ -467,6 +480,8 @@ async def assess_self_care(
     before = audit.snapshot(case)
     changed = case.self_care_level != result.level
     case.self_care_level = result.level
+    case.self_care_changed_on = case.self_care_change = None  # reassessed
+    _set_due(case)
     if case.status == TekunStatus.ACTIVE and changed:
         start = rules.next_month(on)
         _row, std = await common.standard_for(session, case.region_code, case.area, start)
@@ -695,6 +710,15 @@ async def on_person_died(session: AsyncSession, person_id: int, died_on: dt.date
         audit.record(session, action="social_assistance.tekun.died", entity=case, before=before)
 
 
+#: person facts whose change calls for a self-care reassessment, with their names
+HEALTH_FIELDS = {
+    "disability_category": "残疾类别",
+    "disability_grade": "残疾等级",
+    "serious_illness": "重病",
+    "labour_capacity": "劳动能力",
+}
+
+
 async def on_person_changed(
     session: AsyncSession, person_id: int, changes: dict[str, Any], today: dt.date
 ) -> list[TekunCase]:
@@ -702,11 +726,16 @@ async def on_person_changed(
     a person whose whereabouts become 服刑 gets termination notice from today,
     and support ends after the month the 7-day notice ends in.
 
+    A change of health or disability (:data:`HEALTH_FIELDS`) calls for a new
+    self-care assessment within 10 working days: the case records the change
+    and is due then (overdue after); :func:`assess_self_care` clears it.
+
     Regained capacity to work is not acted on here: a case may rest on medical
     evidence the registry does not hold, so a changed disability grade alone
     does not show it; the county terminates such a case itself."""
-    change = changes.get("whereabouts")
-    if change is None or change[1] != Whereabouts.IMPRISONED:
+    imprisoned = changes.get("whereabouts", (None, None))[1] == Whereabouts.IMPRISONED
+    health = sorted(HEALTH_FIELDS.keys() & changes.keys())
+    if not (imprisoned or health):
         return []
     cases = list(
         await session.scalars(
@@ -716,8 +745,19 @@ async def on_person_changed(
         )
     )
     for case in cases:
-        await _give_notice(
-            session, case, rules.TerminationReason.IMPRISONED, "在监狱服刑", today, "imprisoned"
+        if imprisoned:
+            await _give_notice(
+                session, case, rules.TerminationReason.IMPRISONED, "在监狱服刑", today, "imprisoned"
+            )
+            continue
+        # 生活自理能力 to be reassessed within 10 working days of the change
+        before = audit.snapshot(case)
+        case.self_care_changed_on = today
+        case.self_care_change = "、".join(HEALTH_FIELDS[f] for f in health)
+        _set_due(case)
+        await session.flush()
+        audit.record(
+            session, action="social_assistance.tekun.self_care_due", entity=case, before=before
         )
     return cases
 

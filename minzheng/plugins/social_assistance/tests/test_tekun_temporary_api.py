@@ -24,6 +24,7 @@ from minzheng.plugins.social_assistance.tests.helpers import (
     set_standard,
     step,
 )
+from minzheng.schema import ids
 
 TK = """ id pk number status version monthlyAmountFen selfCareLevel paymentFrom startedAsMinor
   endsAfter terminationReason dueOn
@@ -358,6 +359,46 @@ async def test_imprisonment_ends_tekun_support_after_notice(api) -> None:
             await s.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == str(case_pk)))
         )
         assert "social_assistance.tekun.imprisoned" in actions
+
+
+async def test_a_change_of_health_calls_for_a_self_care_reassessment(api) -> None:
+    """特困: a disability grade recorded for a supported person makes the case due
+    for a self-care reassessment within 10 working days; the reassessment clears
+    it, and may change the care allowance from the next month."""
+    from minzheng.plugins.social_assistance.services import common, tekun
+
+    await set_standard(api)
+    person = await elderly_alone(api)
+    case_pk = await _active_tekun(api, person)
+    changed = await api.gql(
+        """mutation($i: UpdatePersonInput!) { updatePerson(input: $i) { errors { code } } }""",
+        {
+            "i": {
+                "id": person["id"],
+                "version": 1,
+                "disabilityCategory": "PHYSICAL",
+                "disabilityGrade": 2,
+            }
+        },
+    )
+    assert changed["updatePerson"]["errors"] == []
+    due = common.calendar().add_working_days(TODAY, 10)
+    query = """query($id: ID!) { extremePovertySupportCase(id: $id) {
+        status version selfCareLevel selfCareChangedOn selfCareChange dueOn overdue } }"""
+    gid = ids.encode("ExtremePovertySupportCase", case_pk)
+    case = (await api.gql(query, {"id": gid}))["extremePovertySupportCase"]
+    assert case["status"] == "ACTIVE"
+    assert case["selfCareChangedOn"] == TODAY.isoformat()
+    assert case["selfCareChange"] == "残疾类别、残疾等级"
+    assert (case["dueOn"], case["overdue"]) == (due.isoformat(), False)
+
+    managed = {a: a != tekun.rules.Activity.BATHING for a in tekun.rules.Activity}
+    async with db(api) as s:
+        await tekun.assess_self_care(s, case_pk, case["version"], managed=managed, on=TODAY)
+    after = (await api.gql(query, {"id": gid}))["extremePovertySupportCase"]
+    assert after["selfCareChangedOn"] is None and after["selfCareChange"] is None
+    assert after["dueOn"] is None
+    assert after["selfCareLevel"] != case["selfCareLevel"]
 
 
 # ------------------------------------------------------------------- 临时救助
