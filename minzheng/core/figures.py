@@ -15,10 +15,11 @@ region-scoped rows it inserts, changes (before and after) or deletes; just
 before the transaction commits, the figures of those units are counted again
 from the rows, in the same transaction, for the sources whose statements read
 the tables written.  So a committed write and the figures it changes become
-visible together.  A write whose units cannot be known (a
-bulk ``UPDATE``/``DELETE``, a Core statement on a scoped table) marks the
-sources reading that table out of date instead; the figures are never wrong,
-only unavailable.
+visible together.  A write whose units cannot be known (a bulk
+``UPDATE``/``DELETE``, a Core statement on a scoped table) marks the sources
+reading that table out of date instead; the figures are never wrong, only
+unavailable.  A source whose statement fails while a write recounts it is
+marked out of date too, and the write commits.
 
 **And by the date.**  Ages and overdue deadlines change without any write, so
 figures hold for one day, ``as_of``.  :func:`refresh` counts everything again
