@@ -28,6 +28,7 @@ from minzheng.core.auth import (
 from minzheng.core.errors import NotFound, ValidationFailed
 from minzheng.core.hookspecs import SchemaContribution
 from minzheng.schema.errors import UserError
+from minzheng.schema.limits import list_size
 from minzheng.schema.mutations import run
 from minzheng.schema.permissions import requires
 
@@ -102,6 +103,7 @@ class ApiKeyQuery:
     @strawberry.field(
         description="接口密钥 The API keys of your region, by name",
         extensions=requires(APIKEY_MANAGE),
+        metadata=list_size(20),
     )
     async def api_keys(self, info: strawberry.Info) -> list[ApiKeyInfo]:
         rows = await info.context.db.scalars(select(ApiKey).order_by(ApiKey.name))

@@ -33,6 +33,7 @@ from minzheng.plugins.social_assistance.services import common, dibao, explain
 from minzheng.plugins.social_assistance.services.common import NEAR_POVERTY
 from minzheng.schema import ids
 from minzheng.schema.filters import region_bounds
+from minzheng.schema.limits import list_size
 from minzheng.schema.pagination import Edge, keyset_page
 from minzheng.schema.permissions import requires
 from minzheng.schema.registry import HouseholdConnection
@@ -202,6 +203,7 @@ class Query:
         description="低保公示名单 The published list of 低保 households in a township or "
         "village (公示): applicant, covered members and monthly amount, by village",
         extensions=requires(READ),
+        metadata=list_size(200),  # a township's 低保 households
     )
     async def minimum_living_guarantee_publication(
         self, info: strawberry.Info, region_code: str, approved_since: dt.date | None = None
