@@ -260,6 +260,13 @@ def role_map_from(plugin_permissions: Iterable[tuple[str, Any]], settings: Setti
     return RoleMap.build(plugin_permissions, overrides)
 
 
+def role_map_for(plugins: Any, settings: Any) -> RoleMap:
+    """The deployment's role map from the enabled plugins' declared permissions
+    (``plugins``: :class:`~minzheng.core.plugins.LoadedPlugins`, or None)."""
+    declared = plugins.results("declare_permissions") if plugins is not None else []
+    return role_map_from(declared, settings)
+
+
 # --------------------------------------------------------------------- tokens
 
 _HMAC = ("HS256", "HS384", "HS512")
@@ -557,6 +564,11 @@ async def create_api_key(
         beyond = sorted(wanted - creator.permissions)
         if beyond:
             raise Forbidden(f"the key would hold permissions you do not hold: {', '.join(beyond)}")
+    from minzheng.core.models import Region
+
+    full = divisions.parse(region).full
+    if await session.scalar(select(Region.code).where(Region.code == full)) is None:
+        raise LookupError(f"no division {full}")
     existing = await session.scalar(
         # names are unique across regions: a key elsewhere is not shown, but taken
         select(ApiKey.id).where(ApiKey.name == name).execution_options(skip_scope=True)
@@ -572,7 +584,7 @@ async def create_api_key(
         grants=",".join(dict.fromkeys(grants)),
         created_by=created_by,
     )
-    row.place(divisions.parse(region).full)
+    row.place(full)
     session.add(row)
     await session.flush()
     audit.record(session, action="apikey.create", entity=row, after=_key_snapshot(row))
@@ -731,5 +743,6 @@ __all__ = [
     "list_api_keys",
     "load_role_map_file",
     "revoke_api_key",
+    "role_map_for",
     "role_map_from",
 ]

@@ -26,7 +26,7 @@ from minzheng.core.auth import (
     Authenticator,
     AuthError,
     RoleMap,
-    role_map_from,
+    role_map_for,
 )
 from minzheng.core.auth import issue_token as _issue_token
 from minzheng.core.scope import Principal
@@ -46,12 +46,6 @@ __all__ = [
 DEMO_REGION = "4108"
 DEMO_NOTICE = "DEMO SERVER: open access on this machine, demo data only"
 _KEY = "_minzheng_authenticator"
-
-
-def role_map_for(plugins: Any, settings: Any) -> RoleMap:
-    """The deployment's role map from the enabled plugins' declared permissions."""
-    declared = plugins.results("declare_permissions") if plugins is not None else []
-    return role_map_from(declared, settings)
 
 
 def authenticator_for(state: Any) -> Authenticator:

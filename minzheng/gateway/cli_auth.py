@@ -104,7 +104,7 @@ def apikey_create(name: str, role: str, region: str, grants: tuple[str, ...]) ->
 
     try:
         row, key = _with_session(settings, go)
-    except (ValueError, RoleMapError) as exc:
+    except (ValueError, LookupError, RoleMapError) as exc:
         _fail(str(exc))
         return
     click.echo(

@@ -19,11 +19,10 @@ from sqlalchemy import select
 from minzheng.core import divisions
 from minzheng.core.auth import (
     ApiKey,
-    RoleMap,
     RoleMapError,
     create_api_key,
     revoke_api_key,
-    role_map_from,
+    role_map_for,
 )
 from minzheng.core.errors import NotFound, ValidationFailed
 from minzheng.core.hookspecs import SchemaContribution
@@ -92,12 +91,6 @@ class RevokeApiKeyPayload:
     errors: list[UserError]
 
 
-def _role_map(info: Any) -> RoleMap:
-    """The deployment's role map: core's, the enabled plugins', the overrides."""
-    ctx = info.context
-    return role_map_from(ctx.plugins.results("declare_permissions"), ctx.settings)
-
-
 @strawberry.type
 class ApiKeyQuery:
     @strawberry.field(
@@ -120,7 +113,7 @@ class ApiKeyMutation:
         self, info: strawberry.Info, input: CreateApiKeyInput
     ) -> CreateApiKeyPayload:
         principal = info.context.principal
-        role_map = _role_map(info)
+        role_map = role_map_for(info.context.plugins, info.context.settings)
         try:
             region = divisions.parse(input.region_code).full
         except divisions.InvalidRegionCode:
@@ -147,6 +140,8 @@ class ApiKeyMutation:
                     created_by=principal.subject,
                     creator=principal,
                 )
+            except LookupError as exc:
+                raise ValidationFailed("input.regionCode", "unknown_region", str(exc)) from None
             except RoleMapError as exc:
                 raise ValidationFailed(
                     "input.role", "unknown_role_or_permission", str(exc)

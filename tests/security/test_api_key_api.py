@@ -100,6 +100,11 @@ async def test_create_use_list_and_revoke(make_api: Any) -> None:
             "bad_region_code",
             "input.regionCode",
         ),
+        (
+            {"name": "x", "role": "integration", "regionCode": "410823999"},
+            "unknown_region",
+            "input.regionCode",
+        ),
         ({"name": " ", "role": "integration", "regionCode": "410823"}, "bad_name", "input.name"),
         (
             {"name": "x" * 65, "role": "integration", "regionCode": "410823"},
@@ -107,7 +112,14 @@ async def test_create_use_list_and_revoke(make_api: Any) -> None:
             "input.name",
         ),
     ],
-    ids=["unknown-role", "unknown-grant", "bad-region", "blank-name", "long-name"],
+    ids=[
+        "unknown-role",
+        "unknown-grant",
+        "bad-region",
+        "unknown-region",
+        "blank-name",
+        "long-name",
+    ],
 )
 async def test_bad_input_is_a_typed_error_and_writes_nothing(
     make_api: Any, payload: dict[str, Any], code: str, field: str

@@ -139,6 +139,9 @@ def test_cli_refusals(sqlite_url: str, tmp_path: Path) -> None:
     assert "not a division code" in fails(
         "apikey", "create", "--name", "x", "--role", "viewer", "--region", "4108x"
     )
+    assert "no division 410823999000" in fails(
+        "apikey", "create", "--name", "x", "--role", "viewer", "--region", "410823999"
+    )
     assert "unknown permission" in fails(
         "apikey",
         "create",
