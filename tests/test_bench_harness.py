@@ -110,6 +110,46 @@ async def test_baselines_answer_exactly_what_graphql_answers(seeded: str) -> Non
         await app.engine.dispose()
 
 
+async def test_both_executors_answer_the_query_mix_alike(seeded: str) -> None:
+    """The executor's short path for plain leaves (minzheng.schema.executor)
+    against graphql-core's own, on the full variants with every plugin's fields."""
+    import httpx
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+    from minzheng.schema.executor import Executor
+
+    app = server.build(seeded)
+    schema = app.gateway.state.schema
+    answers: dict[type, list[Any]] = {}
+    try:
+        targets = await bench_run.find_targets(app)
+        mix = bench_run.query_mix(app, app.gateway.state.minzheng.plugins, targets)
+        reads = [q for q in mix if q.doc is not None and q.name != "5_register_household"]
+        assert schema.execution_context_class is Executor
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://bench",
+            headers=bench_run.auth_headers(),
+        ) as c:
+            for cls in (Executor, StrawberryGraphQLCoreExecutionContext):
+                schema.execution_context_class = cls
+                answers[cls] = [
+                    (
+                        await c.post(
+                            "/graphql", json={"query": q.doc.full, "variables": q.variables(i)}
+                        )
+                    ).json()
+                    for q in reads
+                    for i in (0, 1, 7)
+                ]
+    finally:
+        schema.execution_context_class = Executor
+        await app.engine.dispose()
+    fast, slow = answers[Executor], answers[StrawberryGraphQLCoreExecutionContext]
+    assert len(fast) == 15 and all("errors" not in a for a in fast)
+    assert fast == slow
+
+
 async def test_a_baseline_that_differs_is_reported(seeded: str, monkeypatch: Any) -> None:
     from bench.baseline import Baseline
 

@@ -23,6 +23,7 @@ from minzheng.schema import composed, direct
 from minzheng.schema import payroll as payroll_schema
 from minzheng.schema import registry as core_registry
 from minzheng.schema.errors import ERROR_TYPES
+from minzheng.schema.executor import Executor, leaf_plans
 from minzheng.schema.statistics import RegionStatisticsBase
 from minzheng.schema.types import HouseholdBase, PersonBase, RegionBase
 
@@ -127,6 +128,8 @@ def build_schema(
         subscription=subscription,
         types=extra_types,
         extensions=list(extensions),
+        execution_context_class=Executor,
     )
     direct.install(schema)
+    leaf_plans(schema._schema)  # after install: direct resolvers are plans too
     return schema

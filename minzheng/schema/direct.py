@@ -35,6 +35,7 @@ from strawberry.permission import PermissionExtension
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryOptional
 
+from minzheng.schema.executor import PLAIN_CALL
 from minzheng.schema.permissions import HasPermission
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,7 +85,9 @@ def _resolver_for(schema: strawberry.Schema, owner: str, field: Any) -> Callable
         names[schema.config.name_converter.from_argument(argument)] = argument.python_name
 
     if not names and not checks and info is None:
-        return lambda root, _info: fn(root)
+        plain = lambda root, _info: fn(root)  # noqa: E731
+        setattr(plain, PLAIN_CALL, fn)  # the executor may call fn(root) itself
+        return plain
     if not names and not checks:
         key: str = info  # type: ignore[assignment]
         return lambda root, graphql_info: fn(root, **{key: graphql_info})
