@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import String, Table, event, func, inspect, literal_column
@@ -254,20 +254,25 @@ def _scope_statements(state: ORMExecuteState) -> None:
         # core-internal uniqueness checks only (an ID number registered in another
         # region is still taken); never used to return rows
         return _unscoped(state, principal)
-    lo, hi = divisions.DivisionCode(principal.region).bounds
     state.statement = state.statement.options(
-        with_loader_criteria(
-            RegionScoped,
-            _scope_criterion(state.session, lo, hi),
-            include_aliases=True,
-        )
+        _scope_option(_dialect_of(state.session), principal.region)
     )
 
 
 _DIALECT = "scope.dialect"
 
 
-def _scope_criterion(session: Session, lo: str, hi: str) -> Any:
+@lru_cache(maxsize=1024)
+def _scope_option(dialect: str, region: str) -> Any:
+    """The loader criteria for a region, built once: building them (the lambda's
+    analysis, the BETWEEN) cost more than the rest of a primary-key read."""
+    lo, hi = divisions.DivisionCode(region).bounds
+    return with_loader_criteria(
+        RegionScoped, _scope_criterion(dialect, lo, hi), include_aliases=True
+    )
+
+
+def _scope_criterion(dialect: str, lo: str, hi: str) -> Any:
     """``region_code BETWEEN lo AND hi`` for every scoped class.
 
     On SQLite it is marked as true for most rows (``likelihood(…, 0.9)``):
@@ -277,7 +282,7 @@ def _scope_criterion(session: Session, lo: str, hi: str) -> Any:
     start of the city to reach the township — 15–45 ms at a million persons
     instead of 0.1.  Marked this way, SQLite takes the statement's own range
     when it has one and the scope's otherwise.  PostgreSQL combines both."""
-    if _dialect_of(session) == "sqlite":
+    if dialect == "sqlite":
         return lambda cls: func.likelihood(cls.region_code.between(lo, hi), literal_column("0.9"))
     return lambda cls: cls.region_code.between(lo, hi)
 
