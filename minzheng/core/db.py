@@ -38,7 +38,8 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
 
         kwargs.setdefault("module", dbapi())
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        # the loop's thread runs short reads itself (sqlite_driver.InlineReads)
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
     else:
         kwargs.setdefault("pool_pre_ping", True)
         if url.startswith("postgresql+asyncpg"):

@@ -1,19 +1,23 @@
 """The one-hop SQLite cursor behaves like aiosqlite's for everything SQLAlchemy
 reads: rows, rowcount (optimistic locking depends on it), lastrowid, RETURNING,
-executemany, errors and streamed results."""
+executemany, errors and streamed results.  Short reads run on the event loop's
+thread within a budget; long ones, and every write, on the worker thread."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from minzheng.core.db import create_engine
-from minzheng.core.sqlite_driver import OneHopConnection
+from minzheng.core.sqlite_driver import INLINE, OneHopConnection
 
 meta = MetaData()
 thing = Table(
@@ -84,3 +88,81 @@ async def test_streamed_results_fetch_lazily(engine: AsyncEngine) -> None:
         stream = await conn.stream(select(thing.c.name).order_by(thing.c.id))
         seen = [row.name async for row in stream]
         assert len(seen) == 250 and seen[0] == "s000" and seen[-1] == "s249"
+
+
+LONG = (
+    "SELECT (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 400000)"
+    " SELECT sum(x) FROM c) AS total"
+)
+
+
+async def _thread_of(conn: Any) -> None:
+    """A SQL function answering which thread runs the statement."""
+    raw = await conn.get_raw_connection()
+    raw.dbapi_connection._connection._connection.create_function(
+        "thread_id", 0, threading.get_ident
+    )
+
+
+async def test_short_reads_run_on_the_loop_and_long_ones_on_the_worker(
+    engine: AsyncEngine,
+) -> None:
+    INLINE.slow.clear()
+    loop_thread = threading.get_ident()
+    async with engine.connect() as conn:
+        await _thread_of(conn)
+        assert await conn.scalar(text("SELECT thread_id()")) == loop_thread
+        # over its budget: interrupted on the loop, run again on the worker thread,
+        # with the whole answer
+        row = (await conn.execute(text(LONG + ", thread_id() AS thread"))).one()
+        assert row.total == 400000 * 400001 // 2
+        assert row.thread != loop_thread
+        assert LONG + ", thread_id() AS thread" in INLINE.slow  # next time straight there
+        # writes always go to the worker thread
+        await conn.execute(text("CREATE TEMP TABLE seen (thread INTEGER)"))
+        await conn.execute(text("INSERT INTO seen SELECT thread_id()"))
+        assert await conn.scalar(text("SELECT thread FROM seen")) != loop_thread
+        await conn.rollback()
+
+
+async def test_an_interrupted_read_leaves_the_transaction_alone(engine: AsyncEngine) -> None:
+    INLINE.slow.clear()
+    async with engine.begin() as conn:
+        await conn.execute(insert(thing).values(name="kept"))
+        assert (await conn.execute(text(LONG))).scalar() == 400000 * 400001 // 2
+        assert LONG in INLINE.slow
+        await conn.execute(insert(thing).values(name="kept too"))
+    async with engine.connect() as conn:
+        names = (await conn.execute(select(thing.c.name).order_by(thing.c.id))).scalars().all()
+    assert names == ["kept", "kept too"]
+
+
+async def test_errors_of_inline_reads_surface_unchanged(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        with pytest.raises(OperationalError, match="no such column"):
+            await conn.execute(text("SELECT no_such_column FROM thing"))
+        assert "SELECT no_such_column FROM thing" not in INLINE.slow
+        assert (await conn.execute(select(thing.c.id))).all() == []
+
+
+async def test_commit_and_rollback_without_a_transaction_skip_the_worker(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hops: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(fn, "__name__", "?"))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with engine.connect() as conn:
+        await conn.execute(select(thing.c.id))
+        await conn.commit()
+        await conn.rollback()
+    assert hops == []  # the read ran inline; nothing to commit or roll back
+    async with engine.begin() as conn:
+        await conn.execute(insert(thing).values(name="w"))
+    assert len(hops) == 2  # the insert and its commit
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(thing.c.name))).scalars().all() == ["w"]
