@@ -20,6 +20,7 @@ from minzheng.core.hookspecs import SchemaContribution
 from minzheng.core.models import Payroll, PayrollLine, PayrollLineKind, PayrollStatus
 from minzheng.schema import ids
 from minzheng.schema.errors import UserError
+from minzheng.schema.limits import list_size
 from minzheng.schema.loaders import by_key, later
 from minzheng.schema.mutations import run
 from minzheng.schema.pagination import Edge, PageInfo, keyset_page
@@ -201,7 +202,8 @@ class GeneratePayrollPayload:
     payroll: PayrollType | None
     created: bool | None = strawberry.field(description="新建 A new draft was created")
     changes: list[PayrollLineChange] = strawberry.field(
-        description="变化 What changed since the draft was last generated (empty: nothing)"
+        description="变化 What changed since the draft was last generated (empty: nothing)",
+        metadata=list_size(200),
     )
     errors: list[UserError]
 

@@ -211,3 +211,30 @@ def test_hints_are_declared_on_plain_list_fields_only() -> None:
             assert _unwrap(field.type)[1], f"{type_.name}.{name} declares a size but is no list"
             assert not {"first", "last"} & set(field.args), f"{type_.name}.{name} is paged"
     assert {"Household.members", "Person.enrolments", "Person.exampleNotes"} <= set(hinted)
+
+
+def test_every_plain_list_of_objects_declares_its_size() -> None:
+    """Without a hint a list counts as the configured default (10): a city's
+    reserve funds or a payroll's changes would be estimated far too cheap."""
+    from graphql import GraphQLObjectType
+
+    from minzheng.core import plugins
+    from minzheng.schema.builder import build_schema
+    from minzheng.schema.limits import _unwrap, declared_list_size
+
+    schema = build_schema(plugins.load("all"))._schema
+    missing = []
+    for type_ in schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        for name, field in type_.fields.items():
+            named, is_list = _unwrap(field.type)
+            if not is_list or not isinstance(named, GraphQLObjectType):
+                continue
+            if type_.name.endswith("Connection") and name == "edges":
+                continue  # sized by the connection's `first`
+            if name == "errors" and named.name == "UserError":
+                continue  # a payload's validation errors: a handful
+            if declared_list_size(field) is None:
+                missing.append(f"{type_.name}.{name}")
+    assert missing == []

@@ -43,6 +43,7 @@ from minzheng.plugins.disability.schema.types import (
 )
 from minzheng.schema import ids
 from minzheng.schema.errors import UserError
+from minzheng.schema.limits import list_size
 from minzheng.schema.loaders import later
 from minzheng.schema.mutations import run
 from minzheng.schema.permissions import requires
@@ -344,7 +345,9 @@ class SuspendOverdueDisabilityGrantsInput:
 
 @strawberry.type(description="逾期暂停结果 Grants suspended by the deadline sweep")
 class SuspendOverdueDisabilityGrantsPayload:
-    suspended: list[DisabilityGrant] = strawberry.field(description="暂停的补贴 Suspended grants")
+    suspended: list[DisabilityGrant] = strawberry.field(
+        description="暂停的补贴 Suspended grants", metadata=list_size(200)
+    )
     errors: list[UserError]
 
 

@@ -137,12 +137,18 @@ class DisabilityDiscoveredPerson:
     def person(self) -> PersonRef:
         return self.row  # type: ignore[no-any-return]
 
-    @strawberry.field(description="应享补贴 Subsidies they appear eligible for, not yet sought")
+    @strawberry.field(
+        description="应享补贴 Subsidies they appear eligible for, not yet sought",
+        metadata=list_size(len(Subsidy)),
+    )
     @direct
     async def subsidies(self, info: strawberry.Info) -> list[Subsidy]:
         return await loader(info, "discovered_by_person").load(self.person_id)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="资格 Eligibility for each subsidy, with reasons")
+    @strawberry.field(
+        description="资格 Eligibility for each subsidy, with reasons",
+        metadata=list_size(len(Subsidy)),
+    )
     @direct
     async def eligibility(self, info: strawberry.Info) -> list[DisabilitySubsidyEligibility]:
         return await loader(info, "subsidy_eligibility_by_person").load(self.person_id)  # type: ignore[no-any-return]
@@ -265,6 +271,7 @@ class Query:
         description="补贴标准历史 Standards governing a division (its own and inherited), "
         "newest first",
         extensions=requires(READ),
+        metadata=list_size(10),
     )
     async def disability_standards(
         self, info: strawberry.Info, region_code: str, subsidy: Subsidy | None = None
@@ -303,6 +310,7 @@ class Query:
     @strawberry.field(
         description="生存验证周期 Verification cycles covering a division, newest first",
         extensions=requires(READ),
+        metadata=list_size(20),
     )
     async def disability_verification_cycles(
         self, info: strawberry.Info, region_code: str | None = None
@@ -378,7 +386,9 @@ class Query:
         )
 
     @strawberry.field(
-        description="照护服务机构 Care providers in a division", extensions=requires(READ)
+        description="照护服务机构 Care providers in a division",
+        extensions=requires(READ),
+        metadata=list_size(50),
     )
     async def disability_care_providers(
         self, info: strawberry.Info, region_code: str | None = None

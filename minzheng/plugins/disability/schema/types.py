@@ -332,7 +332,8 @@ class DisabilityImportReport:
         description="整体拒绝 All-or-nothing was asked and a row failed: nothing written"
     )
     errors: list[DisabilityImportRowError] = strawberry.field(
-        description="错误行 Each refused row with its line number and reason"
+        description="错误行 Each refused row with its line number and reason",
+        metadata=list_size(100),
     )
 
 
@@ -417,7 +418,7 @@ class DisabilityCareArrangement:
     def eligibility(self) -> DisabilityEligibility | None:
         return DisabilityEligibility.from_json(self.verdict)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="服务记录 Services given, oldest first")
+    @strawberry.field(description="服务记录 Services given, oldest first", metadata=list_size(12))
     @direct
     async def records(self, info: strawberry.Info) -> list[DisabilityCareRecord]:
         return await loader(info, "care_records_by_arrangement").load(self.id)  # type: ignore[attr-defined,no-any-return]
@@ -468,7 +469,7 @@ class RehabilitationEnrolment:
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         return await info.context.loaders["person_by_id"].load(self.person_id)  # type: ignore[attr-defined,no-any-return]
 
-    @strawberry.field(description="服务记录 Services, oldest first")
+    @strawberry.field(description="服务记录 Services, oldest first", metadata=list_size(12))
     @direct
     async def services(self, info: strawberry.Info) -> list[RehabilitationService]:
         return await loader(info, "rehab_services_by_enrolment").load(self.id)  # type: ignore[attr-defined,no-any-return]

@@ -34,6 +34,7 @@ from minzheng.plugins.social_assistance.services import (
 )
 from minzheng.schema import ids
 from minzheng.schema.errors import UserError
+from minzheng.schema.limits import list_size
 from minzheng.schema.loaders import later
 from minzheng.schema.mutations import run
 from minzheng.schema.permissions import requires
@@ -113,7 +114,7 @@ class MinimumLivingGuaranteeReviewPayload:
     rules_json: strawberry.Private[Any]
     errors: list[UserError]
 
-    @strawberry.field(description="核查依据 The rules applied")
+    @strawberry.field(description="核查依据 The rules applied", metadata=list_size(12))
     def rules(self) -> list[RuleResult]:
         return RuleResult.stored(self.rules_json or [])
 

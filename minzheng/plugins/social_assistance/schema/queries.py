@@ -143,6 +143,7 @@ class Query:
         description="标准沿革 Every standard set for a place and the divisions above it, "
         "newest first (the history stays queryable)",
         extensions=requires(READ),
+        metadata=list_size(20),
     )
     async def social_assistance_standards(
         self, info: strawberry.Info, region_code: str, area: HukouType | None = None
@@ -301,7 +302,9 @@ class Query:
         return rows[0] if rows else None
 
     @strawberry.field(
-        description="备用金列表 Every reserve fund in a division", extensions=requires(READ)
+        description="备用金列表 Every reserve fund in a division",
+        extensions=requires(READ),
+        metadata=list_size(100),  # one per township: a city has about a hundred
     )
     async def reserve_funds(self, info: strawberry.Info, region_code: str) -> list[ReserveFundType]:
         lo, hi = region_bounds(region_code, "regionCode")

@@ -140,7 +140,9 @@ class Eligibility:
     eligible: bool = strawberry.field(description="是否符合 Eligible today")
     amount_fen: int | None = strawberry.field(description="月金额(分) Monthly amount in fen")
     as_of: dt.date = strawberry.field(description="评估日期 Evaluated on")
-    rules: list[RuleResult] = strawberry.field(description="规则 Every rule, in order")
+    rules: list[RuleResult] = strawberry.field(
+        description="规则 Every rule, in order", metadata=list_size(12)
+    )
 
 
 @strawberry.type(name="SocialAssistanceDeadline", description="办理时限 A procedural deadline")
@@ -232,7 +234,7 @@ class StandardType:
     township_confirms: bool = strawberry.field(description="审核确认权限下放至乡镇")
     note: str | None = strawberry.field(description="备注 Note")
 
-    @strawberry.field(description="分档 Tiers (tiered mode)")
+    @strawberry.field(description="分档 Tiers (tiered mode)", metadata=list_size(4))
     @direct
     def tiers(self) -> list[TierType]:
         return [
