@@ -35,13 +35,15 @@ def by_key(db: Any, model: Any, column: Any = None, *, order: Any = None) -> Dat
 def many_by_key(
     db: Any, model: Any, column: Any, *, order: Any = None, where: Any = None
 ) -> DataLoader:
-    """A list of rows per key: ``SELECT … WHERE column IN (keys) ORDER BY …``."""
+    """A list of rows per key: ``SELECT … WHERE column IN (keys) ORDER BY …``
+    (``order``: one clause or a tuple of them; the primary key by default)."""
 
     async def load(keys: Sequence[Any]) -> list[list[Any]]:
         stmt = select(model).where(column.in_(keys))
         if where is not None:
             stmt = stmt.where(where)
-        rows = await db.scalars(stmt.order_by(order if order is not None else model.id))
+        orders = order if isinstance(order, tuple) else (model.id if order is None else order,)
+        rows = await db.scalars(stmt.order_by(*orders))
         grouped: dict[Any, list[Any]] = defaultdict(list)
         for r in rows:
             grouped[getattr(r, column.key)].append(r)

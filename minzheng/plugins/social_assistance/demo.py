@@ -345,6 +345,12 @@ async def _tekun_case(
             session, case.id, None, reason="经核查有具备履行能力的赡养人", on=on, today=today
         )
         return
+    # the county visits a third of the files, and any file its 30 % share needs
+    share = await tekun.spot_check_share(session, case, on)
+    if not share.passed or case.id % 3 == 0:
+        await tekun.record_spot_check(
+            session, case.id, None, findings="入户核实，情况属实", confirms=True, on=on, today=today
+        )
     if await _attempt(tekun.approve(session, case.id, None, on=on, today=today)) is None:
         await _attempt(
             tekun.refuse(

@@ -254,6 +254,27 @@ class DibaoMember(RegionScoped, Base):
     added_on: Mapped[dt.date] = mapped_column(Date)
     removed_on: Mapped[dt.date | None] = mapped_column(Date)
     removal_reason: Mapped[str | None] = mapped_column(String(200))
+    #: the county withheld the member's own share from this month (three refusals of
+    #: suitable work in a row); None while it is paid
+    share_withheld_from: Mapped[dt.date | None] = mapped_column(Date)
+    share_withheld_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class DibaoWorkOffer(RegionScoped, Base):
+    """Suitable work introduced to a covered member able to work (介绍就业), and
+    whether they took it.  Three refusals in a row let the county withhold the
+    member's own share of the 低保 amount."""
+
+    __tablename__ = "social_assistance_dibao_work_offer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("social_assistance_dibao_case.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    offered_on: Mapped[dt.date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(300))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    recorded_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class DibaoObjection(RegionScoped, Base):
@@ -299,6 +320,11 @@ class TekunCase(RegionScoped, Base):
     #: is to be reassessed within 10 working days (cleared by the reassessment)
     self_care_changed_on: Mapped[dt.date | None] = mapped_column(Date)
     self_care_change: Mapped[str | None] = mapped_column(String(200))
+    #: the county's own visit (抽查核实) while the file waits for its decision
+    spot_checked_on: Mapped[dt.date | None] = mapped_column(Date)
+    spot_check_findings: Mapped[str | None] = mapped_column(String(500))
+    #: whether the visit bore out the township's findings
+    spot_check_confirms: Mapped[bool | None] = mapped_column(Boolean)
     payment_from: Mapped[dt.date | None] = mapped_column(Date)
     monthly_amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     standard_id: Mapped[int | None] = mapped_column(ForeignKey("social_assistance_standard.id"))

@@ -481,6 +481,46 @@ def notice_complete(posted_on: dt.date, today: dt.date, days: int = 7) -> Verdic
     )
 
 
+#: the county spot-checks (抽查核实) at least this share of the 特困 files it confirms
+TEKUN_SPOT_CHECK_SHARE = Decimal("0.3")
+
+
+def spot_check_share(
+    checked: int,
+    approved: int,
+    *,
+    this_checked: bool,
+    minimum: Decimal = TEKUN_SPOT_CHECK_SHARE,
+) -> Verdict:
+    """May a 特困 file be confirmed, given the county's spot checks this year?
+
+    ``approved`` files were confirmed this year, ``checked`` of them after the
+    county's own visit.  A file the county has visited may always be confirmed;
+    an unvisited one only if the share stays at ``minimum`` or above with it."""
+    total = approved + 1
+    after = checked + (1 if this_checked else 0)
+    ok = this_checked or after >= minimum * total
+    share = after / total
+    detail = (
+        f"本年已确认 {approved} 件，其中抽查核实 {checked} 件；"
+        f"确认本件后抽查比例 {share:.0%}（不低于 {minimum:.0%}）"
+    )
+    if not ok:
+        detail += "，本件须先抽查核实"
+    return Verdict(
+        ok,
+        (
+            Reason(
+                "tekun.spot_check_share",
+                "县级抽查比例",
+                ok,
+                detail,
+                {"approved": approved, "checked": checked, "this_checked": this_checked},
+            ),
+        ),
+    )
+
+
 # ==================================================================== income
 
 
@@ -744,26 +784,53 @@ def income_below_standard(per_capita_fen: int, standard: Standard) -> Reason:
     )
 
 
-def dibao_amount(per_capita_fen: int, members: int, standard: Standard) -> DibaoAmount:
-    """Monthly 低保 amount for the covered members (补差 or 分档)."""
+#: refusals of suitable work in a row after which the county may withhold a
+#: member's own share (最低生活保障审核确认办法)
+WORK_REFUSALS_IN_A_ROW = 3
+
+
+def refusals_in_a_row(accepted: Sequence[bool]) -> int:
+    """How many of the latest work offers (oldest first) were refused in a row."""
+    n = 0
+    for took in reversed(accepted):
+        if took:
+            break
+        n += 1
+    return n
+
+
+def dibao_amount(
+    per_capita_fen: int, members: int, standard: Standard, withheld: int = 0
+) -> DibaoAmount:
+    """Monthly 低保 amount for the covered members (补差 or 分档).
+
+    ``withheld`` members (three refusals of suitable work in a row) still count
+    in the per-capita income, but their own share is not paid."""
     if members < 1:
         raise ValueError("a 低保 case covers at least one member")
+    if not 0 <= withheld <= members:
+        raise ValueError(f"withheld shares ({withheld}) must be within the members ({members})")
     below = income_below_standard(per_capita_fen, standard)
     if not below.passed:
         return DibaoAmount(False, 0, None, (below,))
+    paid = members - withheld
+    shares = (
+        f"{members} 人" if not withheld else f"{paid} 人（{withheld} 人连续拒绝就业，停发本人份额）"
+    )
     std = standard.dibao_fen
     if standard.amount_mode == AmountMode.GAP:
         per = std - per_capita_fen
-        amount = per * members
+        amount = per * paid
         calc = Reason(
             "dibao.amount.gap",
             "补差发放",
             None,
-            f"（{_y(std)} − {_y(per_capita_fen)}）× {members} 人 = {_y(amount)}",
+            f"（{_y(std)} − {_y(per_capita_fen)}）× {shares} = {_y(amount)}",
             {
                 "standard_fen": std,
                 "per_capita_fen": per_capita_fen,
                 "members": members,
+                "withheld": withheld,
                 "amount_fen": amount,
             },
         )
@@ -771,18 +838,19 @@ def dibao_amount(per_capita_fen: int, members: int, standard: Standard) -> Dibao
     for tier in standard.tiers:
         if times(std, tier.income_below) > per_capita_fen:
             per = round_fen(times(std, tier.per_member))
-            amount = per * members
+            amount = per * paid
             calc = Reason(
                 "dibao.amount.tiered",
                 "分档发放",
                 None,
                 f"人均收入低于 {tier.income_below} 倍标准，属 {tier.code} 档："
-                f"每人 {tier.per_member} × {_y(std)} = {_y(per)}，× {members} 人 = {_y(amount)}",
+                f"每人 {tier.per_member} × {_y(std)} = {_y(per)}，× {shares} = {_y(amount)}",
                 {
                     "tier": tier.code,
                     "standard_fen": std,
                     "per_member_fen": per,
                     "members": members,
+                    "withheld": withheld,
                     "amount_fen": amount,
                 },
             )
@@ -803,13 +871,15 @@ def dibao_eligibility(
     standard: Standard,
     *,
     asset_members: int | None = None,
+    withheld: int = 0,
 ) -> DibaoEligibility:
     """An application: income below the standard and assets within the rule → amount.
 
     Assets are per capita over ``asset_members`` (default: the covered members;
     a 单人户 is judged on its household's assets over the whole household).
+    ``withheld`` covered members' own shares are not paid (see :func:`dibao_amount`).
     """
-    amount = dibao_amount(income.per_capita_fen, income.members, standard)
+    amount = dibao_amount(income.per_capita_fen, income.members, standard, withheld)
     assets = assets_within(
         holdings, asset_members or income.members, standard, standard.dibao_assets
     )

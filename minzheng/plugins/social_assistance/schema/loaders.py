@@ -31,6 +31,12 @@ def loaders(db: Any) -> dict[str, DataLoader]:
         ),
         P + "dibao_members_by_case": many_by_key(db, m.DibaoMember, m.DibaoMember.case_id),
         P + "dibao_objections_by_case": many_by_key(db, m.DibaoObjection, m.DibaoObjection.case_id),
+        P + "dibao_work_offers_by_case": many_by_key(
+            db,
+            m.DibaoWorkOffer,
+            m.DibaoWorkOffer.case_id,
+            order=(m.DibaoWorkOffer.offered_on, m.DibaoWorkOffer.id),
+        ),
         P + "dibao_by_id": by_key(db, m.DibaoCase),
         P + "tekun_by_id": by_key(db, m.TekunCase),
         P + "tekun_cases_by_person": many_by_key(

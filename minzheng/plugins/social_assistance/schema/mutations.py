@@ -105,6 +105,19 @@ class MinimumLivingGuaranteePayload:
     errors: list[UserError]
 
 
+@strawberry.type(description="介绍就业记录结果 Result of recording a work offer")
+class MinimumLivingGuaranteeWorkOfferPayload:
+    case: DibaoCaseType | None
+    refusals_in_a_row: int | None = strawberry.field(
+        description="连续拒绝次数 The member's refusals in a row, this one included "
+        "(3: the county may withhold the member's own share)"
+    )
+    share_restored: bool | None = strawberry.field(
+        description="恢复本人份额 Taking the work ended a withholding (from next month)"
+    )
+    errors: list[UserError]
+
+
 @strawberry.type(description="低保核查结果 Result of a 低保 review")
 class MinimumLivingGuaranteeReviewPayload:
     case: DibaoCaseType | None
@@ -305,6 +318,38 @@ class RecordMinimumLivingGuaranteeObjectionInput:
     version: int = strawberry.field(description=VERSION)
     content: str = strawberry.field(description="异议内容 The objection")
     raised_by: str | None = strawberry.field(default=None, description="提出人 Raised by")
+    on: dt.date | None = strawberry.field(default=None, description=ON)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="介绍就业 Suitable work offered to a covered member")
+class RecordMinimumLivingGuaranteeWorkOfferInput:
+    case_id: strawberry.ID
+    version: int = strawberry.field(description=VERSION)
+    person_id: strawberry.ID = strawberry.field(description="保障成员 The covered member")
+    description: str = strawberry.field(description="工作 The work offered (≤ 300 characters)")
+    accepted: bool = strawberry.field(description="是否接受 Taken up (false: refused)")
+    on: dt.date | None = strawberry.field(default=None, description=ON)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="停发本人份额 Withhold a member's own share")
+class WithholdMinimumLivingGuaranteeShareInput:
+    case_id: strawberry.ID
+    version: int = strawberry.field(description=VERSION)
+    person_id: strawberry.ID = strawberry.field(description="保障成员 The covered member")
+    on: dt.date | None = strawberry.field(default=None, description=ON)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="县级抽查核实 The county's visit to a 特困 file")
+class RecordExtremePovertySpotCheckInput:
+    case_id: strawberry.ID
+    version: int = strawberry.field(description=VERSION)
+    findings: str = strawberry.field(description="抽查情况 What the visit found (≤ 500)")
+    confirms: bool = strawberry.field(
+        description="抽查结论 Whether it bears out the township's findings"
+    )
     on: dt.date | None = strawberry.field(default=None, description=ON)
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
@@ -593,6 +638,62 @@ class Mutation:
         )
 
     @strawberry.mutation(
+        description="记录介绍就业 Work offered to a covered member able to work, taken or "
+        "refused; the third refusal in a row puts the case before the county",
+        extensions=requires(APPLY),
+    )
+    async def record_minimum_living_guarantee_work_offer(
+        self, info: strawberry.Info, input: RecordMinimumLivingGuaranteeWorkOfferInput
+    ) -> MinimumLivingGuaranteeWorkOfferPayload:
+        async def work(s: Any) -> tuple[Any, dibao.WorkOfferOutcome]:
+            out = await dibao.record_work_offer(
+                s,
+                _id(input, DIBAO_ID),
+                input.version,
+                person_id=_pk(input.person_id, "Person", "input.personId"),
+                description=input.description,
+                accepted=input.accepted,
+                on=input.on,
+            )
+            return out.case, out
+
+        return await _case(
+            info,
+            "recordMinimumLivingGuaranteeWorkOffer",
+            input,
+            work,
+            MinimumLivingGuaranteeWorkOfferPayload,
+            "dibao_by_id",
+            lambda out: {
+                "refusals_in_a_row": out.refusals_in_a_row,
+                "share_restored": out.share == "restored",
+            },
+        )
+
+    @strawberry.mutation(
+        description="停发本人份额 Withhold a member's own share from next month after three "
+        "refusals of suitable work in a row (county)",
+        extensions=requires(CONFIRM),
+    )
+    async def withhold_minimum_living_guarantee_share(
+        self, info: strawberry.Info, input: WithholdMinimumLivingGuaranteeShareInput
+    ) -> MinimumLivingGuaranteePayload:
+        return await _case(
+            info,
+            "withholdMinimumLivingGuaranteeShare",
+            input,
+            lambda s: dibao.withhold_share(
+                s,
+                _id(input, DIBAO_ID),
+                input.version,
+                person_id=_pk(input.person_id, "Person", "input.personId"),
+                on=input.on,
+            ),
+            MinimumLivingGuaranteePayload,
+            "dibao_by_id",
+        )
+
+    @strawberry.mutation(
         description="公示期满 Close the 7-day notice and send the file to the decider",
         extensions=requires(APPLY),
     )
@@ -811,7 +912,32 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="县级确认 Confirm: support from next month", extensions=requires(CONFIRM)
+        description="县级抽查核实 The county's own visit to a file awaiting its decision",
+        extensions=requires(CONFIRM),
+    )
+    async def record_extreme_poverty_spot_check(
+        self, info: strawberry.Info, input: RecordExtremePovertySpotCheckInput
+    ) -> ExtremePovertySupportPayload:
+        return await _case(
+            info,
+            "recordExtremePovertySpotCheck",
+            input,
+            lambda s: tekun.record_spot_check(
+                s,
+                _id(input, TEKUN_ID),
+                input.version,
+                findings=input.findings,
+                confirms=input.confirms,
+                on=input.on,
+            ),
+            ExtremePovertySupportPayload,
+            "tekun_by_id",
+        )
+
+    @strawberry.mutation(
+        description="县级确认 Confirm: support from next month (a file the county has not "
+        "spot-checked is refused while its spot checks this year are below 30 %)",
+        extensions=requires(CONFIRM),
     )
     async def approve_extreme_poverty_support(
         self, info: strawberry.Info, input: CaseStepInput

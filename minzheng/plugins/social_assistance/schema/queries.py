@@ -16,6 +16,7 @@ from minzheng.core.models import Household as HouseholdRow
 from minzheng.core.models import Person as PersonRow
 from minzheng.core.models import Region as RegionRow
 from minzheng.plugins.social_assistance import models as m
+from minzheng.plugins.social_assistance import rules
 from minzheng.plugins.social_assistance.schema.types import (
     DibaoCaseConnection,
     DibaoCaseType,
@@ -96,6 +97,19 @@ async def _by_global_id(
 ) -> Any:
     pk = ids.try_decode(id, type_name)
     return None if pk is None else await ctx(info).loaders[P + loader].load(pk)
+
+
+@strawberry.type(
+    name="ExtremePovertySpotCheckShare",
+    description="特困抽查比例 A county's spot-checked share of its 特困 confirmations",
+)
+class SpotCheckShare:
+    county_code: str = strawberry.field(description="县级区划 County")
+    county_name: str = strawberry.field(description="名称 Name")
+    confirmed: int = strawberry.field(description="确认件数 Files confirmed in the year")
+    spot_checked: int = strawberry.field(description="抽查件数 Of them, spot-checked")
+    share: float = strawberry.field(description="抽查比例 Spot-checked share (0–1)")
+    meets_minimum: bool = strawberry.field(description="达标 At least 30 %")
 
 
 @strawberry.type(description="公示 One 低保 household as published in its village")
@@ -313,6 +327,51 @@ class Query:
             .where(m.ReserveFund.region_code.between(lo, hi))
             .order_by(m.ReserveFund.region_code)
         )
+
+    @strawberry.field(
+        description="特困抽查比例 The county spot checks of each county's 特困 confirmations "
+        "in a year (at least 30 %)",
+        extensions=requires(READ),
+        metadata=list_size(12),  # counties of a city
+    )
+    async def extreme_poverty_spot_checks(
+        self, info: strawberry.Info, region_code: str, year: int
+    ) -> list[SpotCheckShare]:
+        lo, hi = region_bounds(region_code, "regionCode")
+        if not 2000 <= year <= 2100:
+            raise GraphQLError(
+                f"year {year} is out of range",
+                extensions={"code": "BAD_YEAR", "field": "year"},
+            )
+        case = m.TekunCase
+        rows = await ctx(info).db.rows(
+            select(
+                case.county_code,
+                RegionRow.name,
+                func.count(),
+                func.count(case.spot_checked_on),
+            )
+            .join(RegionRow, RegionRow.code == case.county_code)
+            .where(
+                case.region_code.between(lo, hi),
+                case.decided_on.between(dt.date(year, 1, 1), dt.date(year, 12, 31)),
+                case.status.in_((m.TekunStatus.ACTIVE, m.TekunStatus.TERMINATED)),
+            )
+            .group_by(case.county_code, RegionRow.name)
+            .order_by(case.county_code)
+        )
+        minimum = float(rules.TEKUN_SPOT_CHECK_SHARE)
+        return [
+            SpotCheckShare(
+                county_code=code,
+                county_name=name,
+                confirmed=total,
+                spot_checked=checked,
+                share=checked / total,
+                meets_minimum=checked / total >= minimum,
+            )
+            for code, name, total, checked in rows
+        ]
 
     # ------------------------------------------------------------ near poverty
 

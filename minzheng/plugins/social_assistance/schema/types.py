@@ -262,8 +262,28 @@ class CoveredMember:
     added_on: dt.date = strawberry.field(description="纳入日期 Covered from")
     removed_on: dt.date | None = strawberry.field(description="减员日期 Removed on")
     removal_reason: str | None = strawberry.field(description="减员原因 Why removed")
+    share_withheld_from: dt.date | None = strawberry.field(
+        description="停发本人份额起始月 Own share withheld from this month (refused work)"
+    )
+    share_withheld_reason: str | None = strawberry.field(description="停发原因 Why withheld")
 
     @strawberry.field(description="人员 The person")
+    @direct
+    async def person(self, info: strawberry.Info) -> PersonRef | None:
+        return await _loader(info, "person_by_id").load(self.person_id)  # type: ignore[attr-defined,no-any-return]
+
+
+@strawberry.type(
+    name="MinimumLivingGuaranteeWorkOffer",
+    description="介绍就业 Suitable work offered to a covered member able to work",
+)
+class WorkOffer:
+    offered_on: dt.date = strawberry.field(description="介绍日期 Offered on")
+    description: str = strawberry.field(description="工作 The work offered")
+    accepted: bool = strawberry.field(description="是否接受 Taken up")
+    recorded_by: str | None = strawberry.field(description="记录人 Recorded by")
+
+    @strawberry.field(description="人员 The member")
     @direct
     async def person(self, info: strawberry.Info) -> PersonRef | None:
         return await _loader(info, "person_by_id").load(self.person_id)  # type: ignore[attr-defined,no-any-return]
@@ -390,6 +410,13 @@ class DibaoCaseType(Node):
         rows = await _loader(info, "social_assistance.dibao_members_by_case").load(self.id)  # type: ignore[attr-defined]
         return [r for r in rows if all or r.removed_on is None]
 
+    @strawberry.field(
+        description="介绍就业记录 Work offered to members, oldest first", metadata=list_size(6)
+    )
+    @direct
+    async def work_offers(self, info: strawberry.Info) -> list[WorkOffer]:
+        return await _loader(info, "social_assistance.dibao_work_offers_by_case").load(self.id)  # type: ignore[attr-defined,no-any-return]
+
     @strawberry.field(description="公示异议 Objections", metadata=list_size(2))
     @direct
     async def objections(self, info: strawberry.Info) -> list[Objection]:
@@ -510,6 +537,13 @@ class TekunCaseType(Node):
         "within 10 working days"
     )
     self_care_change: str | None = strawberry.field(description="变化内容 What changed")
+    spot_checked_on: dt.date | None = strawberry.field(
+        description="县级抽查核实 The county visited the file's subject on"
+    )
+    spot_check_findings: str | None = strawberry.field(description="抽查情况 What it found")
+    spot_check_confirms: bool | None = strawberry.field(
+        description="抽查结论 The visit bore out the township's findings"
+    )
     payment_from: dt.date | None = strawberry.field(description="供养起始月 Paid from")
     monthly_amount_fen: int = strawberry.field(
         description="月供养金(分) Basic living standard + care allowance"

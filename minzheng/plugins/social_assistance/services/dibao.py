@@ -14,6 +14,12 @@ States (:class:`DibaoStatus`)::
 The household's core enrolment (programme ``dibao``, reference = case number)
 follows: APPLIED from the application, ACTIVE with the amount from the month
 after approval, PHASE_OUT for the phase-out months, ENDED after.
+
+Work offered to a covered member able to work is recorded while the case is
+ACTIVE (:func:`record_work_offer`).  After three refusals in a row the county
+may withhold that member's own share from the next month (:func:`withhold_share`);
+the member still counts in the per-capita income.  Taking up a later offer
+ends the withholding from the next month.
 """
 
 from __future__ import annotations
@@ -21,13 +27,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minzheng.core import audit
 from minzheng.core.enrolments import set_enrolment
 from minzheng.core.errors import Conflict, NotFound, ValidationFailed
-from minzheng.core.models import EnrolmentStatus
+from minzheng.core.models import EnrolmentStatus, LabourCapacity, Person
 from minzheng.plugins.social_assistance import rules
 from minzheng.plugins.social_assistance.models import (
     DecisionLevel,
@@ -35,6 +41,7 @@ from minzheng.plugins.social_assistance.models import (
     DibaoMember,
     DibaoObjection,
     DibaoStatus,
+    DibaoWorkOffer,
     SocialAssistanceStandard,
     TekunCase,
     TekunStatus,
@@ -57,6 +64,18 @@ async def get_case(session: AsyncSession, case_id: int) -> DibaoCase:
     if case is None:
         raise NotFound(ENTITY, case_id)
     return case
+
+
+async def _withheld(session: AsyncSession, case_id: int, month: dt.date) -> int:
+    """Covered members whose own share is withheld in ``month``."""
+    count = await session.scalar(
+        select(func.count()).where(
+            DibaoMember.case_id == case_id,
+            DibaoMember.removed_on.is_(None),
+            DibaoMember.share_withheld_from <= month,
+        )
+    )
+    return count or 0
 
 
 async def covered_members(session: AsyncSession, case_id: int) -> list[DibaoMember]:
@@ -168,15 +187,15 @@ async def assess(
     row, std = await common.standard_for(
         session, hh.region_code, hh.hukou_type, standard_on or on, field=field
     )
+    withheld = 0 if case_id is None else await _withheld(session, case_id, standard_on or on)
     if not single_person:
         income = rules.assess_income(facts.incomes, covered, on, std)
-        return Assessment(
-            row, std, facts, covered, income, rules.dibao_eligibility(income, facts.holdings, std)
-        )
+        eligibility = rules.dibao_eligibility(income, facts.holdings, std, withheld=withheld)
+        return Assessment(row, std, facts, covered, income, eligibility)
     living = [p.id for p in facts.living]
     income = rules.assess_income(facts.incomes, covered, on, std, include_household_records=False)
     eligibility = rules.dibao_eligibility(
-        income, facts.holdings, std, asset_members=len(living) or 1
+        income, facts.holdings, std, asset_members=len(living) or 1, withheld=withheld
     )
     household_income = rules.assess_income(facts.incomes, living or covered, on, std)
     others = await _covered_elsewhere(session, living, exclude_case=case_id)
@@ -802,6 +821,203 @@ async def close_finished_phase_outs(session: AsyncSession, today: dt.date) -> li
     return cases
 
 
+# ------------------------------------------------------------- work offers
+
+#: why a case is flagged for the county after a member's third refusal in a row
+REFUSED_WORK = "连续三次拒绝介绍的工作"
+
+
+@dataclass
+class WorkOfferOutcome:
+    case: DibaoCase
+    offer: DibaoWorkOffer
+    refusals_in_a_row: int
+    #: "restored" when taking the work ended a withholding; else None
+    share: str | None
+
+
+async def _covered_member(session: AsyncSession, case: DibaoCase, person_id: int) -> DibaoMember:
+    for m in await covered_members(session, case.id):
+        if m.person_id == person_id:
+            return m
+    raise ValidationFailed(
+        "input.personId", "member.not_covered", "the person is not a covered member of the case"
+    )
+
+
+async def _offers(session: AsyncSession, case_id: int, person_id: int) -> list[DibaoWorkOffer]:
+    return list(
+        await session.scalars(
+            select(DibaoWorkOffer)
+            .where(DibaoWorkOffer.case_id == case_id, DibaoWorkOffer.person_id == person_id)
+            .order_by(DibaoWorkOffer.offered_on, DibaoWorkOffer.id)
+        )
+    )
+
+
+async def _reassess_shares(session: AsyncSession, case: DibaoCase, on: dt.date) -> None:
+    """The amount from the month after ``on``, with the shares withheld then."""
+    covered = [m.person_id for m in await covered_members(session, case.id)]
+    start = rules.next_month(on)
+    a = await assess(
+        session,
+        case.household_id,
+        covered,
+        single_person=case.single_person,
+        on=on,
+        standard_on=start,
+        case_id=case.id,
+    )
+    case.per_capita_income_fen = a.income.per_capita_fen
+    if a.eligible:
+        await _set_amount(session, case, a.amount_fen, start)
+    else:
+        _flag(
+            case,
+            rules.add_months(on, LIMITS.review_after_death_months),
+            "重新核算时人均收入不低于低保标准",
+        )
+
+
+async def record_work_offer(
+    session: AsyncSession,
+    case_id: int,
+    version: int | None,
+    *,
+    person_id: int,
+    description: str,
+    accepted: bool,
+    on: dt.date | None = None,
+    today: dt.date | None = None,
+) -> WorkOfferOutcome:
+    """Suitable work introduced to a covered member able to work, taken or refused.
+
+    Offers are recorded in the order they were made.  The third refusal in a
+    row flags the case for the county's decision (:func:`withhold_share`);
+    taking the work ends a withholding from the next month."""
+    today = today or dt.date.today()
+    case = await _load(session, case_id, version, (DibaoStatus.ACTIVE,), "record a work offer")
+    on = common.check_date(on, today, "input.on")
+    if case.decided_on is not None and on < case.decided_on:
+        raise ValidationFailed(
+            "input.on", "date.before_approval", f"the case was approved on {case.decided_on}"
+        )
+    description = common.require_text(description, "input.description", "the work offered")
+    if len(description) > 300:
+        raise ValidationFailed("input.description", "text.too_long", "at most 300 characters")
+    member = await _covered_member(session, case, person_id)
+    person = await session.get(Person, person_id)
+    assert person is not None  # a covered member's person row exists
+    if person.labour_capacity not in (LabourCapacity.FULL, LabourCapacity.PARTIAL):
+        raise ValidationFailed(
+            "input.personId",
+            "member.unable_to_work",
+            "the member has no labour capacity: work is offered to members able to work",
+        )
+    previous = await _offers(session, case.id, person_id)
+    if previous and on < previous[-1].offered_on:
+        raise ValidationFailed(
+            "input.on",
+            "date.out_of_order",
+            f"offers are recorded in order; the last was made on {previous[-1].offered_on}",
+        )
+    before = audit.snapshot(case)
+    offer = DibaoWorkOffer(
+        case_id=case.id,
+        person_id=person_id,
+        offered_on=on,
+        description=description,
+        accepted=accepted,
+        recorded_by=common.actor(session),
+    )
+    offer.place(case.region_code)
+    session.add(offer)
+    streak = rules.refusals_in_a_row([o.accepted for o in previous] + [accepted])
+    share = None
+    if accepted and member.share_withheld_from is not None:
+        member.share_withheld_from = member.share_withheld_reason = None
+        share = "restored"
+        await session.flush()
+        await _reassess_shares(session, case, on)
+    elif streak >= rules.WORK_REFUSALS_IN_A_ROW and member.share_withheld_from is None:
+        due = common.calendar().add_working_days(on, LIMITS.dibao_county_decision)
+        _flag(case, due, REFUSED_WORK)
+    await session.flush()
+    audit.record(
+        session,
+        action="social_assistance.dibao.work_offer",
+        entity=case,
+        before=before,
+        after={
+            **(audit.snapshot(case) or {}),
+            "person_id": person_id,
+            "offered_on": on.isoformat(),
+            "accepted": accepted,
+            "refusals_in_a_row": streak,
+            "share": share,
+        },
+    )
+    return WorkOfferOutcome(case, offer, streak, share)
+
+
+async def withhold_share(
+    session: AsyncSession,
+    case_id: int,
+    version: int | None,
+    *,
+    person_id: int,
+    on: dt.date | None = None,
+    today: dt.date | None = None,
+) -> DibaoCase:
+    """The county withholds a member's own share from the next month: allowed only
+    after three refusals of suitable work in a row."""
+    today = today or dt.date.today()
+    case = await _load(session, case_id, version, (DibaoStatus.ACTIVE,), "withhold a share")
+    common.require_county(session, "withholding a member's 低保 share")
+    on = common.check_date(on, today, "input.on")
+    member = await _covered_member(session, case, person_id)
+    if member.share_withheld_from is not None:
+        raise Conflict(f"the member's share is already withheld from {member.share_withheld_from}")
+    offers = await _offers(session, case.id, person_id)
+    streak = rules.refusals_in_a_row([o.accepted for o in offers])
+    if streak < rules.WORK_REFUSALS_IN_A_ROW:
+        raise ValidationFailed(
+            "input.personId",
+            "work.refusals_too_few",
+            f"{streak} refusal(s) in a row recorded; withholding needs "
+            f"{rules.WORK_REFUSALS_IN_A_ROW}",
+        )
+    if on < offers[-1].offered_on:
+        raise ValidationFailed(
+            "input.on", "date.before_refusal", f"the last refusal was on {offers[-1].offered_on}"
+        )
+    before = audit.snapshot(case)
+    member.share_withheld_from = rules.next_month(on)
+    member.share_withheld_reason = f"连续{streak}次拒绝介绍的工作"
+    await session.flush()
+    await _reassess_shares(session, case, on)
+    if case.flagged_reason and REFUSED_WORK in case.flagged_reason:
+        rest = [r for r in case.flagged_reason.split("；") if r != REFUSED_WORK]
+        case.flagged_reason = "；".join(rest) or None
+        if not rest:
+            case.flagged_review_on = None
+        _set_due(case)
+    await session.flush()
+    audit.record(
+        session,
+        action="social_assistance.dibao.share_withheld",
+        entity=case,
+        before=before,
+        after={
+            **(audit.snapshot(case) or {}),
+            "person_id": person_id,
+            "withheld_from": member.share_withheld_from.isoformat(),
+            "refusals_in_a_row": streak,
+        },
+    )
+    return case
+
+
 # --------------------------------------------------------------- registry events
 
 
@@ -972,14 +1188,15 @@ async def recompute_for_standard(
         if governing.id != row.id or case.per_capita_income_fen is None:
             continue
         members = len(await covered_members(session, case.id))
-        amount = rules.dibao_amount(case.per_capita_income_fen, members, std)
+        start = max(row.effective_from, case.payment_from or row.effective_from)
+        withheld = await _withheld(session, case.id, start)
+        amount = rules.dibao_amount(case.per_capita_income_fen, members, std, withheld)
         if not amount.eligible:
             _flag(case, rules.add_months(today, 1), "新标准下人均收入不低于低保标准")
             continue
         if amount.amount_fen == case.monthly_amount_fen:
             continue
         case.standard_id = row.id
-        start = max(row.effective_from, case.payment_from or row.effective_from)
         await _set_amount(session, case, amount.amount_fen, start)
         changed += 1
     await session.flush()

@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minzheng.core import audit
@@ -563,6 +563,57 @@ async def close_notice(
     return case
 
 
+async def record_spot_check(
+    session: AsyncSession,
+    case_id: int,
+    version: int | None,
+    *,
+    findings: str,
+    confirms: bool,
+    on: dt.date | None = None,
+    today: dt.date | None = None,
+) -> TekunCase:
+    """The county's own visit to a file awaiting its decision (抽查核实): what it
+    found and whether that bears out the township's findings."""
+    today = today or dt.date.today()
+    case = await _load(
+        session, case_id, version, (TekunStatus.PENDING_DECISION,), "record a spot check"
+    )
+    common.require_county(session, "a 特困 spot check")
+    on = common.check_date(on, today, "input.on")
+    received = case.file_received_on or case.applied_on
+    if on < received:
+        raise ValidationFailed(
+            "input.on", "date.before_file", f"the file reached the county on {received}"
+        )
+    findings = common.require_text(findings, "input.findings", "the findings")
+    if len(findings) > 500:
+        raise ValidationFailed("input.findings", "text.too_long", "at most 500 characters")
+    before = audit.snapshot(case)
+    case.spot_checked_on, case.spot_check_findings = on, findings
+    case.spot_check_confirms = confirms
+    await session.flush()
+    audit.record(session, action="social_assistance.tekun.spot_check", entity=case, before=before)
+    return case
+
+
+async def spot_check_share(session: AsyncSession, case: TekunCase, on: dt.date) -> rules.Verdict:
+    """The rule for confirming ``case`` on ``on``: the county's 特困 confirmations
+    of that year, and how many of them it spot-checked."""
+    year = (dt.date(on.year, 1, 1), dt.date(on.year, 12, 31))
+    approved, checked = (
+        await session.execute(
+            select(func.count(), func.count(TekunCase.spot_checked_on)).where(
+                TekunCase.county_code == case.county_code,
+                TekunCase.decided_on.between(*year),
+                TekunCase.status.in_((TekunStatus.ACTIVE, TekunStatus.TERMINATED)),
+                TekunCase.id != case.id,
+            )
+        )
+    ).one()
+    return rules.spot_check_share(checked, approved, this_checked=case.spot_checked_on is not None)
+
+
 async def approve(
     session: AsyncSession,
     case_id: int,
@@ -571,7 +622,10 @@ async def approve(
     on: dt.date | None = None,
     today: dt.date | None = None,
 ) -> TekunCase:
-    """County confirmation: support (basic standard + care allowance) from next month."""
+    """County confirmation: support (basic standard + care allowance) from next month.
+
+    The county spot-checks at least 30 % of the files it confirms in a year: a
+    file it has not visited is refused while that share would fall below."""
     today = today or dt.date.today()
     case = await _load(session, case_id, version, (TekunStatus.PENDING_DECISION,), "approve")
     common.require_county(session, "特困 confirmation")
@@ -582,6 +636,9 @@ async def approve(
         raise ValidationFailed(
             "input.caseId", "not_eligible", "conditions not met: " + "、".join(unmet)
         )
+    share = await spot_check_share(session, case, on)
+    if not share.passed:
+        raise ValidationFailed("input.caseId", "spot_check.required", share.reasons[0].detail)
     assert case.self_care_level is not None
     person = await _person(session, case.person_id, "input.caseId")
     start = rules.next_month(on)

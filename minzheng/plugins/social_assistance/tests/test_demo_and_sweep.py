@@ -168,6 +168,9 @@ async def test_sweep_closes_finished_phase_outs_and_minors(sqlite_url) -> None:
         )
         await tekun.submit_opinion(s, t.id, None, on=at15)
         await tekun.close_notice(s, t.id, None, on=at15 + dt.timedelta(days=7))
+        await tekun.record_spot_check(
+            s, t.id, None, findings="入户核实", confirms=True, on=at15 + dt.timedelta(days=8)
+        )
         await tekun.approve(s, t.id, None, on=at15 + dt.timedelta(days=8))
         assert t.started_as_minor is True
         tekun_pk = t.id

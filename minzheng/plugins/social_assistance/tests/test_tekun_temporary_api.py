@@ -10,6 +10,7 @@ from sqlalchemy import select
 from minzheng.core.models import AuditEntry, Enrolment, EnrolmentStatus
 from minzheng.plugins.social_assistance.models import (
     ReserveFundEntry,
+    TekunCase,
     TekunCondition,
     TemporaryCase,
 )
@@ -27,7 +28,7 @@ from minzheng.plugins.social_assistance.tests.helpers import (
 from minzheng.schema import ids
 
 TK = """ id pk number status version monthlyAmountFen selfCareLevel paymentFrom startedAsMinor
-  endsAfter terminationReason dueOn
+  endsAfter terminationReason dueOn spotCheckedOn spotCheckFindings spotCheckConfirms
   conditions { code title met evidence reasons { rule passed detail } }
   supporters { name assessment { passed detail } } """
 
@@ -46,6 +47,7 @@ TK_CARE = tk("assessSelfCare", "AssessSelfCareInput")
 TK_OPINION = tk("submitExtremePovertySupportOpinion", "CaseStepInput")
 TK_NOTICE = tk("closeExtremePovertySupportNotice", "CaseStepInput")
 TK_APPROVE = tk("approveExtremePovertySupport", "CaseStepInput")
+TK_SPOT = tk("recordExtremePovertySpotCheck", "RecordExtremePovertySpotCheckInput")
 TK_TERMINATE = tk("terminateExtremePovertySupport", "TerminateExtremePovertySupportInput")
 
 APPLIED = TODAY - dt.timedelta(days=40)
@@ -182,6 +184,31 @@ async def test_tekun_procedure_with_evidence_and_self_care(api) -> None:
         )
     )["case"]
     decided = APPLIED + dt.timedelta(days=10)
+    # the county's first confirmation of the year needs its own visit first
+    res = await step(
+        api,
+        TK_APPROVE,
+        "approveExtremePovertySupport",
+        caseId=case["id"],
+        version=case["version"],
+        on=decided.isoformat(),
+    )
+    assert res["case"] is None and res["errors"][0]["code"] == "spot_check.required"
+    assert "本件须先抽查核实" in res["errors"][0]["message"]
+    assert await count(api, Enrolment, Enrolment.programme == "tekun") == 1  # APPLIED only
+    res = await step(
+        api,
+        TK_SPOT,
+        "recordExtremePovertySpotCheck",
+        caseId=case["id"],
+        version=case["version"],
+        findings="入户核实：独居，无收入，无赡养人",
+        confirms=True,
+        on=decided.isoformat(),
+    )
+    assert res["errors"] == []
+    case = res["case"]
+    assert (case["spotCheckedOn"], case["spotCheckConfirms"]) == (decided.isoformat(), True)
     res = await step(
         api,
         TK_APPROVE,
@@ -282,7 +309,8 @@ async def _tekun_enrolments(s, person_pk: int) -> list[Enrolment]:
     return list(await s.scalars(query.order_by(Enrolment.id)))
 
 
-async def _active_tekun(api, person) -> int:
+async def _pending_tekun(api, person) -> int:
+    """A 特困 file that has reached the county (PENDING_DECISION)."""
     from minzheng.plugins.social_assistance.services import tekun
 
     async with db(api) as s:
@@ -297,8 +325,106 @@ async def _active_tekun(api, person) -> int:
         )
         await tekun.submit_opinion(s, case.id, None, on=APPLIED)
         await tekun.close_notice(s, case.id, None, on=APPLIED + dt.timedelta(days=7))
-        await tekun.approve(s, case.id, None, on=APPLIED + dt.timedelta(days=8))
         return case.id
+
+
+async def _active_tekun(api, person) -> int:
+    from minzheng.plugins.social_assistance.services import tekun
+
+    case_id = await _pending_tekun(api, person)
+    async with db(api) as s:
+        on = APPLIED + dt.timedelta(days=8)
+        await tekun.record_spot_check(s, case_id, None, findings="入户核实", confirms=True, on=on)
+        await tekun.approve(s, case_id, None, on=on)
+    return case_id
+
+
+SPOT_CHECKS = """query($r: String!, $y: Int!) { extremePovertySpotChecks(regionCode: $r, year: $y) {
+  countyCode countyName confirmed spotChecked share meetsMinimum } }"""
+
+
+async def test_the_county_spot_checks_at_least_30_percent_of_its_confirmations(
+    make_api,
+) -> None:
+    api = make_api()
+    township = make_api(region="410823101")
+    await set_standard(api)
+    people = [await elderly_alone(api, birth=dt.date(1940 + n, 4, 1)) for n in range(4)]
+    cases = [await _pending_tekun(api, p) for p in people]
+    decided = APPLIED + dt.timedelta(days=10)
+
+    async def version(pk: int) -> int:
+        async with db(api) as s:
+            return (await s.get(TekunCase, pk)).version
+
+    async def spot_check(who, pk: int, **extra):
+        values = {"findings": "入户核实，情况属实", "confirms": True, "on": decided.isoformat()}
+        values.update(extra)
+        return await step(
+            who,
+            TK_SPOT,
+            "recordExtremePovertySpotCheck",
+            caseId=ids.encode("ExtremePovertySupportCase", pk),
+            version=await version(pk),
+            **values,
+        )
+
+    async def approve(pk: int):
+        return await step(
+            api,
+            TK_APPROVE,
+            "approveExtremePovertySupport",
+            caseId=ids.encode("ExtremePovertySupportCase", pk),
+            version=await version(pk),
+            on=decided.isoformat(),
+        )
+
+    # a spot check is the county's, after the file reached it, with findings
+    audits = await count(api, AuditEntry)
+    refused = [
+        await spot_check(township, cases[0]),
+        await spot_check(api, cases[0], on=APPLIED.isoformat()),
+        await spot_check(api, cases[0], findings="  "),
+        await spot_check(api, cases[0], findings="查" * 501),
+        await spot_check(api, cases[0], on=(TODAY + dt.timedelta(days=1)).isoformat()),
+    ]
+    assert [r["errors"][0]["code"] for r in refused] == [
+        "forbidden",
+        "date.before_file",
+        "text.required",
+        "text.too_long",
+        "date.future",
+    ]
+    assert all(r["case"] is None for r in refused)
+    assert await count(api, AuditEntry) == audits
+    assert await count(api, TekunCase, TekunCase.spot_checked_on.is_not(None)) == 0
+
+    assert (await spot_check(api, cases[0]))["errors"] == []
+    assert (await approve(cases[0]))["errors"] == []  # 1 of 1
+    assert (await approve(cases[1]))["errors"] == []  # 1 of 2: 50 %
+    assert (await approve(cases[2]))["errors"] == []  # 1 of 3: 33 %
+    fourth = await approve(cases[3])  # 1 of 4 would be 25 %
+    assert fourth["case"] is None and fourth["errors"][0]["code"] == "spot_check.required"
+    assert "本年已确认 3 件，其中抽查核实 1 件" in fourth["errors"][0]["message"]
+    assert (await spot_check(api, cases[3], confirms=False))["errors"] == []
+    assert (await approve(cases[3]))["errors"] == []  # the county decides either way
+
+    data = await api.gql(SPOT_CHECKS, {"r": "410823", "y": decided.year})
+    assert data["extremePovertySpotChecks"] == [
+        {
+            "countyCode": "410823000000",
+            "countyName": "武陟县",
+            "confirmed": 4,
+            "spotChecked": 2,
+            "share": 0.5,
+            "meetsMinimum": True,
+        }
+    ]
+    assert (await api.gql(SPOT_CHECKS, {"r": "410823", "y": decided.year - 1}))[
+        "extremePovertySpotChecks"
+    ] == []
+    bad = await api.gql(SPOT_CHECKS, {"r": "410823", "y": 1900}, expect_errors=True)
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_YEAR"
 
 
 async def test_death_ends_tekun_support_after_that_month(api) -> None:
