@@ -254,12 +254,39 @@ def _scope_statements(state: ORMExecuteState) -> None:
         # core-internal uniqueness checks only (an ID number registered in another
         # region is still taken); never used to return rows
         return _unscoped(state, principal)
-    state.statement = state.statement.options(
-        _scope_option(_dialect_of(state.session), principal.region)
-    )
+    dialect = _dialect_of(state.session)
+    if state.execution_options.get(_LASTING):
+        state.statement = _lasting_scoped(state.statement, dialect, principal.region)
+    else:
+        state.statement = state.statement.options(_scope_option(dialect, principal.region))
 
 
 _DIALECT = "scope.dialect"
+_LASTING = "minzheng_lasting"
+
+#: (id of a lasting statement, dialect, region) → (the statement, its scoped form).
+#: The statement itself is held, so that its id cannot be reused while the entry lives.
+_SCOPED: dict[tuple[int, str, str], tuple[Any, Any]] = {}
+_SCOPED_MAX = 4096
+
+
+def lasting(statement: Any) -> Any:
+    """Mark a statement that lives as long as the process and is run with bound
+    parameters (a dataloader's ``SELECT … WHERE key IN :keys``): its scoped form
+    is then built once per region rather than on every execution, and SQLAlchemy
+    finds its compiled form without walking it again.  Only for statements
+    built once, never for one built per request: each is kept."""
+    return statement.execution_options(**{_LASTING: True})
+
+
+def _lasting_scoped(statement: Any, dialect: str, region: str) -> Any:
+    key = (id(statement), dialect, region)
+    entry = _SCOPED.get(key)
+    if entry is None or entry[0] is not statement:
+        if len(_SCOPED) >= _SCOPED_MAX:
+            _SCOPED.clear()
+        entry = _SCOPED[key] = (statement, statement.options(_scope_option(dialect, region)))
+    return entry[1]
 
 
 @lru_cache(maxsize=1024)

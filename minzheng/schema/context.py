@@ -62,17 +62,17 @@ class SerialSession:
         async with self._lock:
             return await fn(self._get())
 
-    async def scalars(self, stmt: Any) -> list[Any]:
+    async def scalars(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
         async with self._lock:
-            return list((await self._get().scalars(stmt)).all())
+            return list((await self._get().scalars(stmt, params)).all())
 
     async def scalar(self, stmt: Any) -> Any:
         async with self._lock:
             return await self._get().scalar(stmt)
 
-    async def rows(self, stmt: Any) -> list[Any]:
+    async def rows(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
         async with self._lock:
-            return list((await self._get().execute(stmt)).all())
+            return list((await self._get().execute(stmt, params)).all())
 
     async def get(self, model: type, ident: Any) -> Any:
         async with self._lock:

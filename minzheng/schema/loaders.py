@@ -6,7 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.sql.elements import UnaryExpression
 from strawberry.dataloader import DataLoader
 
 from minzheng.core.models import (
@@ -18,32 +19,62 @@ from minzheng.core.models import (
     Person,
     Region,
 )
+from minzheng.core.scope import lasting
+
+#: ``IN`` list of a batch's keys, bound when the statement runs
+KEYS: Any = bindparam("keys", expanding=True)
+
+_STATEMENTS: dict[Any, Any] = {}
+_STATEMENTS_MAX = 1024
 
 
-def by_key(db: Any, model: Any, column: Any = None, *, order: Any = None) -> DataLoader:
+def _clause_key(clause: Any) -> Any:
+    """What identifies an ``ORDER BY`` clause built from mapped columns:
+    ``Model.col.desc()`` is a new object each time, its column is not."""
+    if isinstance(clause, UnaryExpression):
+        return (clause.element, clause.modifier)
+    return (clause, None)
+
+
+def batch_statement(model: Any, column: Any, orders: tuple[Any, ...] = ()) -> Any:
+    """``SELECT model WHERE column IN :keys [ORDER BY …]``, built once per process.
+
+    Building a statement, and letting SQLAlchemy walk a new one to find its
+    compiled form, costs about as much as running an indexed read on SQLite;
+    the loaders of every request share these (see :func:`minzheng.core.scope.lasting`)."""
+    key = (model, column, tuple(_clause_key(o) for o in orders))
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        if len(_STATEMENTS) >= _STATEMENTS_MAX:  # ordered by something built per call
+            _STATEMENTS.clear()
+        stmt = select(model).where(column.in_(KEYS))
+        if orders:
+            stmt = stmt.order_by(*orders)
+        stmt = _STATEMENTS[key] = lasting(stmt)
+    return stmt
+
+
+def by_key(db: Any, model: Any, column: Any = None) -> DataLoader:
     """One row (or None) per key: ``SELECT … WHERE column IN (keys)``."""
     column = column if column is not None else model.id
+    stmt = batch_statement(model, column)
 
     async def load(keys: Sequence[Any]) -> list[Any]:
-        rows = await db.scalars(select(model).where(column.in_(keys)))
+        rows = await db.scalars(stmt, {"keys": list(keys)})
         found = {getattr(r, column.key): r for r in rows}
         return [found.get(k) for k in keys]
 
     return DataLoader(load_fn=load)
 
 
-def many_by_key(
-    db: Any, model: Any, column: Any, *, order: Any = None, where: Any = None
-) -> DataLoader:
+def many_by_key(db: Any, model: Any, column: Any, *, order: Any = None) -> DataLoader:
     """A list of rows per key: ``SELECT … WHERE column IN (keys) ORDER BY …``
     (``order``: one clause or a tuple of them; the primary key by default)."""
+    orders = order if isinstance(order, tuple) else (model.id if order is None else order,)
+    stmt = batch_statement(model, column, orders)
 
     async def load(keys: Sequence[Any]) -> list[list[Any]]:
-        stmt = select(model).where(column.in_(keys))
-        if where is not None:
-            stmt = stmt.where(where)
-        orders = order if isinstance(order, tuple) else (model.id if order is None else order,)
-        rows = await db.scalars(stmt.order_by(*orders))
+        rows = await db.scalars(stmt, {"keys": list(keys)})
         grouped: dict[Any, list[Any]] = defaultdict(list)
         for r in rows:
             grouped[getattr(r, column.key)].append(r)
@@ -73,14 +104,18 @@ class _Later:
         return self._loader.load(self._key).__await__()
 
 
+_MEMBERS = lasting(
+    select(Membership, Person)
+    .join(Person, Person.id == Membership.person_id)
+    .where(Membership.household_id.in_(KEYS))
+    .order_by(Membership.id)
+)
+_CHILD_REGIONS = batch_statement(Region, Region.parent_code, (Region.code,))
+
+
 def core_loaders(db: Any, plugins: Any = None) -> dict[str, DataLoader]:
     async def members(keys: Sequence[int]) -> list[list[tuple[Membership, Person]]]:
-        rows = await db.rows(
-            select(Membership, Person)
-            .join(Person, Person.id == Membership.person_id)
-            .where(Membership.household_id.in_(keys))
-            .order_by(Membership.id)
-        )
+        rows = await db.rows(_MEMBERS, {"keys": list(keys)})
         grouped: dict[int, list[tuple[Membership, Person]]] = defaultdict(list)
         for m, p in rows:
             grouped[m.household_id].append((m, p))
@@ -91,9 +126,7 @@ def core_loaders(db: Any, plugins: Any = None) -> dict[str, DataLoader]:
         return [grouped.get(k, []) for k in keys]
 
     async def child_regions(keys: Sequence[str]) -> list[list[Region]]:
-        rows = await db.scalars(
-            select(Region).where(Region.parent_code.in_(keys)).order_by(Region.code)
-        )
+        rows = await db.scalars(_CHILD_REGIONS, {"keys": list(keys)})
         grouped: dict[str, list[Region]] = defaultdict(list)
         for r in rows:
             grouped[r.parent_code].append(r)

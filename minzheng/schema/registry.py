@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from minzheng.core import divisions, registry
 from minzheng.core.errors import ValidationFailed
@@ -18,6 +18,7 @@ from minzheng.core.models import Household as HouseholdRow
 from minzheng.core.models import Membership as MembershipRow
 from minzheng.core.models import Person as PersonRow
 from minzheng.core.models import Region as RegionRow
+from minzheng.core.scope import lasting
 from minzheng.schema import ids
 from minzheng.schema.enums import (
     DisabilityCategory,
@@ -148,6 +149,15 @@ def household_query(f: HouseholdFilter | None) -> Any:
 
 # ---------------------------------------------------------------------- queries
 
+# the person with their membership and household in one statement: the lookup
+# is nearly always followed by the household
+_PERSON_BY_ID_NUMBER = lasting(
+    select(PersonRow, MembershipRow, HouseholdRow)
+    .outerjoin(MembershipRow, MembershipRow.person_id == PersonRow.id)
+    .outerjoin(HouseholdRow, HouseholdRow.id == MembershipRow.household_id)
+    .where(PersonRow.id_number == bindparam("id_number"))
+)
+
 
 @strawberry.type
 class RegistryQuery:
@@ -236,14 +246,7 @@ class RegistryQuery:
                 exc.message, extensions={"code": "BAD_ID_NUMBER", "reason": exc.code}
             ) from None
         c = ctx(info)
-        # the person with their membership and household in one statement: the
-        # lookup is nearly always followed by the household
-        rows = await c.db.rows(
-            select(PersonRow, MembershipRow, HouseholdRow)
-            .outerjoin(MembershipRow, MembershipRow.person_id == PersonRow.id)
-            .outerjoin(HouseholdRow, HouseholdRow.id == MembershipRow.household_id)
-            .where(PersonRow.id_number == value)
-        )
+        rows = await c.db.rows(_PERSON_BY_ID_NUMBER, {"id_number": value})
         if not rows:
             return None
         person, membership, household = rows[0]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import aliased
 
 from minzheng.core.models import Enrolment, Household, Membership, Person
-from minzheng.core.scope import SYSTEM, OutOfScope, Principal, ScopeBypass
+from minzheng.core.scope import SYSTEM, OutOfScope, Principal, ScopeBypass, lasting
 
 from .dbkit import T1, T2, T3, WENXIAN, WUZHI, Db, persons_in
 
@@ -40,6 +40,19 @@ async def test_select_sees_only_the_subtree(sdb: Db, region: str) -> None:
     assert notes == persons_in(sdb, region), "plugin table scoped with no plugin code"
     assert count == len(ids)
     assert hh == len(ids) // 2
+
+
+async def test_a_lasting_statement_is_scoped_for_each_reader(sdb: Db) -> None:
+    """A statement built once and run with bound keys (the dataloaders') keeps
+    one scoped form per region: each reader still sees only their own rows."""
+    stmt = lasting(
+        select(Person).where(Person.id.in_(bindparam("keys", expanding=True))).order_by(Person.id)
+    )
+    everyone = persons_in(sdb, CITY)
+    for region in (T1, T3, WUZHI, T1, CITY):
+        async with sdb.session(who(region)) as s:
+            rows = (await s.scalars(stmt, {"keys": everyone})).all()
+        assert [p.id for p in rows] == persons_in(sdb, region)
 
 
 async def test_get_and_joins_respect_scope(sdb: Db) -> None:
