@@ -35,9 +35,14 @@ class SerialSession:
         return self._factory
 
     @property
+    def engine(self) -> Any:
+        """The engine the sessions are bound to."""
+        return self._factory.kw["bind"]
+
+    @property
     def dialect(self) -> Any:
         """The SQL dialect of the engine the sessions are bound to."""
-        return self._factory.kw["bind"].dialect
+        return self.engine.dialect
 
     def _get(self) -> AsyncSession:
         if self._session is None:

@@ -158,7 +158,7 @@ async def write_pii_audit(ctx: Any) -> int:
                 "request_id": ctx.request_id,
             }
         )
-    await GroupCommit.of(ctx.db.factory).write(rows)
+    await GroupCommit.of(ctx.db.engine).write(rows)
     ctx.pii_reads.clear()
     detail.clear()
     return len(rows)
@@ -180,20 +180,20 @@ class GroupCommit:
         weakref.WeakKeyDictionary()
     )
 
-    def __init__(self, factory: Any) -> None:
-        self._factory = factory
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
         self._lock = asyncio.Lock()
         self._queue: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
 
     @classmethod
-    def of(cls, factory: Any) -> GroupCommit:
-        """The writer for this session factory on the running event loop."""
-        per_loop = cls._instances.setdefault(factory, {})
+    def of(cls, engine: Any) -> GroupCommit:
+        """The writer for this engine on the running event loop."""
+        per_loop = cls._instances.setdefault(engine, {})
         loop = asyncio.get_running_loop()
         writer = per_loop.get(loop)
         if writer is None:
             per_loop.clear()  # a writer is bound to its loop's lock
-            writer = per_loop[loop] = cls(factory)
+            writer = per_loop[loop] = cls(engine)
         return writer
 
     async def write(self, rows: list[dict[str, Any]]) -> None:
@@ -209,10 +209,13 @@ class GroupCommit:
 
     async def _flush(self, batch: list[tuple[list[dict[str, Any]], asyncio.Future[None]]]) -> None:
         try:
-            async with self._factory() as session, session.begin():
-                # a Core insert on the table: a page of households reads a few
-                # hundred persons, and the ORM's bulk path builds a state per row
-                await session.execute(insert(AUDIT_TABLE), [r for rows, _ in batch for r in rows])
+            # a Core insert on the engine's connection: a page of households reads
+            # a few hundred persons, and the ORM's bulk path builds a state per
+            # row; the audit table is not region-scoped, so a session (its scope
+            # hooks, and on PostgreSQL the scope settings of its transaction)
+            # would only add cost
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(AUDIT_TABLE), [r for rows, _ in batch for r in rows])
         except BaseException as exc:
             for _, done in batch:
                 if not done.done():

@@ -74,19 +74,19 @@ async def test_a_failed_audit_write_fails_every_request_in_its_batch(
         assert "audit store" not in body["errors"][0]["message"]
 
 
-class _Session:
-    """A stand-in session whose n-th insert waits for gate n."""
+class _Engine:
+    """A stand-in engine (and its connection) whose n-th insert waits for gate n."""
 
     def __init__(self, gates: list[asyncio.Event], written: list[Any]) -> None:
         self.gates, self.written = gates, written
 
-    async def __aenter__(self) -> _Session:
+    async def __aenter__(self) -> _Engine:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
         return None
 
-    def begin(self) -> _Session:
+    def begin(self) -> _Engine:
         return self
 
     async def execute(self, _stmt: Any, rows: list[Any]) -> None:
@@ -97,7 +97,7 @@ class _Session:
 async def test_a_cancelled_request_does_not_cancel_the_batch_it_was_writing() -> None:
     gates = [asyncio.Event(), asyncio.Event()]
     written: list[Any] = []
-    writer = GroupCommit(lambda: _Session(gates, written))
+    writer = GroupCommit(_Engine(gates, written))
     first = asyncio.create_task(writer.write([{"r": 0}]))
     await asyncio.sleep(0)  # `first` holds the lock; its insert waits at gate 0
     holder = asyncio.create_task(writer.write([{"r": 1}]))
