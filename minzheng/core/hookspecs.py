@@ -130,8 +130,11 @@ class Spec:
         """Return this request's dataloaders, by name, for the plugin's resolvers.
 
         Called once per request with the request context (``context.db`` is the
-        serialised session).  Name loaders ``<plugin>.<what>_by_<key>``; fetch
-        them in resolvers with ``info.context.loaders["…"]``.
+        serialised session).  Each value is a ``DataLoader`` or a function of no
+        arguments that builds one when the request first asks for it (prefer
+        this: most requests use few loaders).  Name loaders
+        ``<plugin>.<what>_by_<key>``; fetch them in resolvers with
+        ``info.context.loaders["…"]``.
         """
 
     @hookspec

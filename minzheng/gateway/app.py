@@ -101,9 +101,9 @@ class GraphQLApp(GraphQL):  # type: ignore[type-arg]
             request_id=request_id,
             extra={"changes": st.changes, "metrics": st.metrics},
         )
-        ctx.loaders.update(core_loaders(db, st.plugins.manager))
+        ctx.loaders = core_loaders(db, st.plugins.manager)
         for _name, loaders in st.plugins.results("create_loaders", context=ctx):
-            ctx.loaders.update(loaders)
+            ctx.loaders.add(loaders)
         return ctx
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:  # type: ignore[override]

@@ -114,6 +114,7 @@ class Context:
     response: Any = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     operation_name: str | None = None
+    #: dataloaders by name (:class:`minzheng.schema.loaders.Loaders` in a request)
     loaders: dict[str, Any] = field(default_factory=dict)
     #: (entity type, id) of personal records returned unmasked in this request
     pii_reads: set[tuple[str, str]] = field(default_factory=set)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -20,6 +20,42 @@ from minzheng.core.models import (
     Region,
 )
 from minzheng.core.scope import lasting
+
+
+class Loaders(dict[str, DataLoader]):
+    """A request's dataloaders by name, each built when the request first asks
+    for it.
+
+    ``create_loaders`` (core's and every plugin's) gives, for each name, a
+    ``DataLoader`` or a function of no arguments that builds one.  A request
+    uses a handful of the platform's loaders, and building all of them (their
+    statements, their closures) for every request cost as much as a
+    primary-key read; with six plugins, more.  ``name in loaders`` and
+    ``loaders[name]`` see both kinds; iteration sees the built ones only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._factories: dict[str, Callable[[], DataLoader]] = {}
+
+    def add(self, loaders: Mapping[str, DataLoader | Callable[[], DataLoader]]) -> None:
+        for name, value in loaders.items():
+            if isinstance(value, DataLoader):
+                self[name] = value
+                self._factories.pop(name, None)
+            else:
+                self._factories[name] = value
+                self.pop(name, None)
+
+    def __missing__(self, name: str) -> DataLoader:
+        loader = self[name] = self._factories.pop(name)()
+        return loader
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self._factories
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[name] if name in self else default  # noqa: SIM401 (builds it)
+
 
 #: ``IN`` list of a batch's keys, bound when the statement runs
 KEYS: Any = bindparam("keys", expanding=True)
@@ -113,7 +149,10 @@ _MEMBERS = lasting(
 _CHILD_REGIONS = batch_statement(Region, Region.parent_code, (Region.code,))
 
 
-def core_loaders(db: Any, plugins: Any = None) -> dict[str, DataLoader]:
+def core_loaders(db: Any, plugins: Any = None) -> Loaders:
+    """Core's loaders for one request, in a :class:`Loaders` the plugins' join."""
+    loaders = Loaders()
+
     async def members(keys: Sequence[int]) -> list[list[tuple[Membership, Person]]]:
         rows = await db.rows(_MEMBERS, {"keys": list(keys)})
         grouped: dict[int, list[tuple[Membership, Person]]] = defaultdict(list)
@@ -134,23 +173,25 @@ def core_loaders(db: Any, plugins: Any = None) -> dict[str, DataLoader]:
 
     from minzheng.schema.statistics import live_figures_loader, region_figures_loader
 
-    loaders: dict[str, DataLoader] = {
-        "region_figures": region_figures_loader(db, plugins),
-        "region_figures_live": live_figures_loader(db, plugins),
-        "person_by_id": by_key(db, Person),
-        "payroll_by_id": by_key(db, Payroll),
-        "household_by_id": by_key(db, Household),
-        "region_by_code": by_key(db, Region, Region.code),
-        "regions_by_parent": DataLoader(load_fn=child_regions),
-        "members_by_household": DataLoader(load_fn=members),
-        "membership_by_person": by_key(db, Membership, Membership.person_id),
-        "incomes_by_household": many_by_key(
-            db,
-            HouseholdIncome,
-            HouseholdIncome.household_id,
-            order=HouseholdIncome.period_start.desc(),
-        ),
-        "enrolments_by_person": many_by_key(db, Enrolment, Enrolment.person_id),
-        "enrolments_by_household": many_by_key(db, Enrolment, Enrolment.household_id),
-    }
+    loaders.add(
+        {
+            "region_figures": lambda: region_figures_loader(db, plugins),
+            "region_figures_live": lambda: live_figures_loader(db, plugins),
+            "person_by_id": lambda: by_key(db, Person),
+            "payroll_by_id": lambda: by_key(db, Payroll),
+            "household_by_id": lambda: by_key(db, Household),
+            "region_by_code": lambda: by_key(db, Region, Region.code),
+            "regions_by_parent": lambda: DataLoader(load_fn=child_regions),
+            "members_by_household": lambda: DataLoader(load_fn=members),
+            "membership_by_person": lambda: by_key(db, Membership, Membership.person_id),
+            "incomes_by_household": lambda: many_by_key(
+                db,
+                HouseholdIncome,
+                HouseholdIncome.household_id,
+                order=HouseholdIncome.period_start.desc(),
+            ),
+            "enrolments_by_person": lambda: many_by_key(db, Enrolment, Enrolment.person_id),
+            "enrolments_by_household": lambda: many_by_key(db, Enrolment, Enrolment.household_id),
+        }
+    )
     return loaders

@@ -229,3 +229,51 @@ def test_after_orders_plugins_without_requiring_them():
 def test_hooks_run_in_dependency_order():
     order = [n for n, _ in load("all").results("declare_programmes")]
     assert order.index("social_assistance") < order.index("disability")
+
+
+def test_loaders_are_built_when_a_request_first_asks_for_them():
+    from strawberry.dataloader import DataLoader
+
+    from minzheng.schema.loaders import Loaders
+
+    built: list[str] = []
+
+    def make(name: str) -> DataLoader:
+        built.append(name)
+        return DataLoader(load_fn=lambda keys: [name] * len(keys))  # type: ignore[arg-type, return-value]
+
+    ready = DataLoader(load_fn=lambda keys: keys)  # type: ignore[arg-type, return-value]
+    loaders = Loaders()
+    loaders.add({"a": lambda: make("a"), "b": lambda: make("b"), "ready": ready})
+    assert "a" in loaders and "ready" in loaders and "nope" not in loaders
+    assert built == [] and list(loaders) == ["ready"]
+    first = loaders["a"]
+    assert loaders["a"] is first and built == ["a"], "built once, then kept"
+    assert loaders.get("b") is not None and built == ["a", "b"]
+    assert loaders.get("nope") is None
+    with pytest.raises(KeyError):
+        loaders["nope"]
+    # a later plugin's loader of the same name replaces the earlier one
+    loaders.add({"a": ready, "ready": lambda: make("ready")})
+    assert loaders["a"] is ready
+    assert loaders["ready"] is not ready and built[-1] == "ready"
+
+
+async def test_a_request_builds_only_the_loaders_it_uses(make_api):
+    api = make_api()
+    created: list[int] = []
+    import minzheng.schema.loaders as loaders_module
+
+    original = loaders_module.DataLoader.__init__
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        created.append(1)
+        original(self, *args, **kwargs)
+
+    loaders_module.DataLoader.__init__ = counting  # type: ignore[method-assign]
+    try:
+        body = await api.gql('{ region(code: "410800") { code name } }')
+    finally:
+        loaders_module.DataLoader.__init__ = original  # type: ignore[method-assign]
+    assert body["region"]["code"] == "410800000000"
+    assert len(created) <= 2, f"{len(created)} dataloaders built for one field"

@@ -23,7 +23,11 @@ def contribute_schema() -> SchemaContribution:
 def create_loaders(context: Any) -> dict[str, Any]:
     from example_plugin.models import ExampleNote
 
-    return {"example.notes_by_person": many_by_key(context.db, ExampleNote, ExampleNote.person_id)}
+    return {
+        "example.notes_by_person": lambda: many_by_key(
+            context.db, ExampleNote, ExampleNote.person_id
+        )
+    }
 
 
 #: tests set this to make the plugin's death handler fail

@@ -153,59 +153,59 @@ def create(context: Any) -> dict[str, DataLoader]:
         return [found.get(k, []) for k in keys]
 
     return {
-        "disability.application_by_id": by_key(db, DisabilityApplication),
-        "disability.applications_by_person": many_by_key(
+        "disability.application_by_id": lambda: by_key(db, DisabilityApplication),
+        "disability.applications_by_person": lambda: many_by_key(
             db,
             DisabilityApplication,
             DisabilityApplication.person_id,
             order=DisabilityApplication.id.desc(),
         ),
-        "disability.steps_by_application": many_by_key(
+        "disability.steps_by_application": lambda: many_by_key(
             db, DisabilityApplicationStep, DisabilityApplicationStep.application_id
         ),
-        "disability.grant_by_id": by_key(db, DisabilityGrant),
-        "disability.grant_by_application": by_key(
+        "disability.grant_by_id": lambda: by_key(db, DisabilityGrant),
+        "disability.grant_by_application": lambda: by_key(
             db, DisabilityGrant, DisabilityGrant.application_id
         ),
-        "disability.grants_by_person": many_by_key(
+        "disability.grants_by_person": lambda: many_by_key(
             db, DisabilityGrant, DisabilityGrant.person_id, order=DisabilityGrant.id.desc()
         ),
-        "disability.standard_by_id": by_key(db, DisabilityStandard),
-        "disability.cycle_by_id": by_key(db, DisabilityVerificationCycle),
-        "disability.verification_by_id": by_key(db, DisabilityVerification),
-        "disability.verifications_by_person": many_by_key(
+        "disability.standard_by_id": lambda: by_key(db, DisabilityStandard),
+        "disability.cycle_by_id": lambda: by_key(db, DisabilityVerificationCycle),
+        "disability.verification_by_id": lambda: by_key(db, DisabilityVerification),
+        "disability.verifications_by_person": lambda: many_by_key(
             db,
             DisabilityVerification,
             DisabilityVerification.person_id,
             order=DisabilityVerification.verified_at.desc(),
         ),
-        "disability.provider_by_id": by_key(db, DisabilityCareProvider),
-        "disability.arrangement_by_id": by_key(db, DisabilityCareArrangement),
-        "disability.arrangements_by_person": many_by_key(
+        "disability.provider_by_id": lambda: by_key(db, DisabilityCareProvider),
+        "disability.arrangement_by_id": lambda: by_key(db, DisabilityCareArrangement),
+        "disability.arrangements_by_person": lambda: many_by_key(
             db, DisabilityCareArrangement, DisabilityCareArrangement.person_id
         ),
-        "disability.care_record_by_id": by_key(db, DisabilityCareRecord),
-        "disability.care_records_by_arrangement": many_by_key(
+        "disability.care_record_by_id": lambda: by_key(db, DisabilityCareRecord),
+        "disability.care_records_by_arrangement": lambda: many_by_key(
             db,
             DisabilityCareRecord,
             DisabilityCareRecord.arrangement_id,
             order=DisabilityCareRecord.served_on,
         ),
-        "disability.rehab_by_id": by_key(db, DisabilityRehabEnrolment),
-        "disability.rehab_by_person": many_by_key(
+        "disability.rehab_by_id": lambda: by_key(db, DisabilityRehabEnrolment),
+        "disability.rehab_by_person": lambda: many_by_key(
             db,
             DisabilityRehabEnrolment,
             DisabilityRehabEnrolment.person_id,
             order=DisabilityRehabEnrolment.id.desc(),
         ),
-        "disability.rehab_service_by_id": by_key(db, DisabilityRehabService),
-        "disability.rehab_services_by_enrolment": many_by_key(
+        "disability.rehab_service_by_id": lambda: by_key(db, DisabilityRehabService),
+        "disability.rehab_services_by_enrolment": lambda: many_by_key(
             db,
             DisabilityRehabService,
             DisabilityRehabService.enrolment_id,
             order=DisabilityRehabService.served_on,
         ),
-        "disability.subsidy_eligibility_by_person": DataLoader(load_fn=subsidy_eligibility),
-        "disability.care_eligibility_by_person": DataLoader(load_fn=care_eligibility),
-        "disability.discovered_by_person": DataLoader(load_fn=discovered),
+        "disability.subsidy_eligibility_by_person": lambda: DataLoader(load_fn=subsidy_eligibility),
+        "disability.care_eligibility_by_person": lambda: DataLoader(load_fn=care_eligibility),
+        "disability.discovered_by_person": lambda: DataLoader(load_fn=discovered),
     }
