@@ -54,6 +54,7 @@ from sqlalchemy import (
     ColumnElement,
     String,
     Table,
+    bindparam,
     case,
     delete,
     event,
@@ -72,7 +73,7 @@ from sqlalchemy.sql import Select, visitors
 
 from minzheng.core import divisions
 from minzheng.core.models import Household, Membership, Person, RegionFigure, RegionFigureSource
-from minzheng.core.scope import RegionScoped
+from minzheng.core.scope import RegionScoped, lasting
 
 #: ``where(column)`` → the criterion limiting a source's statement to the units
 #: being recounted (``true()`` for a full refresh)
@@ -317,7 +318,9 @@ async def refresh(session: Any, manager: Any, on: dt.date) -> dict[str, int]:
 
 
 #: every source's state: (name, as_of, fingerprint)
-STATE = select(RegionFigureSource.name, RegionFigureSource.as_of, RegionFigureSource.fingerprint)
+STATE = lasting(
+    select(RegionFigureSource.name, RegionFigureSource.as_of, RegionFigureSource.fingerprint)
+)
 
 
 def current_sources(
@@ -601,13 +604,11 @@ class Figures:
         }
 
 
-def _sums(code: str) -> Any:
-    lo, hi = divisions.DivisionCode.parse(code).bounds
-    return (
-        select(RegionFigure.key, func.sum(RegionFigure.value))
-        .where(RegionFigure.region_code.between(lo, hi))
-        .group_by(RegionFigure.key)
-    )
+_SUMS = lasting(
+    select(RegionFigure.key, func.sum(RegionFigure.value))
+    .where(RegionFigure.region_code.between(bindparam("lo"), bindparam("hi")))
+    .group_by(RegionFigure.key)
+)
 
 
 async def read(
@@ -625,7 +626,8 @@ async def read(
         return [None] * len(codes)
     out: list[Figures | None] = []
     for code in codes:
-        rows = await db.rows(_sums(code))
+        lo, hi = divisions.DivisionCode.parse(code).bounds
+        rows = await db.rows(_SUMS, {"lo": lo, "hi": hi})
         out.append(Figures({k: int(v) for k, v in rows}, current, today))
     return out
 
