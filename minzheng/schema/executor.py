@@ -12,7 +12,9 @@ arguments whose type is a scalar or an enum (non-null or not), resolved either
 by strawberry's default resolver (an attribute of the source) or by a
 :func:`~minzheng.schema.direct.direct` resolver that takes neither ``info`` nor
 arguments nor permission checks.  It reads the value and serialises it with the
-type's own ``coerce_output_value``, with no ``info`` built.  Anything out of the ordinary
+type's own ``coerce_output_value``, with no ``info`` built; in
+``execute_fields``'s own loop, without a path or a call per field, when the
+value is of a class that is never awaitable.  Anything out of the ordinary
 takes graphql-core's own route: a null, an awaitable, a value the type cannot
 serialise, a resolver that raises (located and handled as graphql-core does),
 and every field when field middleware is installed.  The answer, errors
@@ -23,7 +25,10 @@ The plans are computed once per schema (:func:`leaf_plans`).
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 from collections.abc import Callable
+from decimal import Decimal
 from operator import attrgetter
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
@@ -36,7 +41,7 @@ from graphql import (
     GraphQLSchema,
 )
 from graphql.execution.executor import to_nodes
-from graphql.pyutils import Undefined
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -96,6 +101,22 @@ def leaf_plans(schema: GraphQLSchema) -> dict[str, dict[str, LeafPlan]]:
     return plans
 
 
+#: classes of leaf values that are never awaitable; enum classes join as they
+#: are met (an enum member's class is its enum)
+_PLAIN: set[type] = {str, int, float, bool, dt.date, dt.datetime, Decimal}
+_FAILED = object()
+
+
+def _not_awaitable(value: Any, is_awaitable: Callable[[Any], bool]) -> bool:
+    cls = value.__class__
+    if cls in _PLAIN:
+        return True
+    if isinstance(value, enum.Enum) and not hasattr(cls, "__await__"):
+        _PLAIN.add(cls)
+        return True
+    return not is_awaitable(value)
+
+
 class Executor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor with the plain-leaf path described above."""
 
@@ -103,6 +124,75 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         self._leaves = {} if manager and manager.middlewares else leaf_plans(self.schema)
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Any,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's ``execute_fields``, with plain leaves answered in the
+        loop: no path, no call, no awaitable check for a value that is plainly
+        not one.  Whatever is not answered there goes to :meth:`execute_field`."""
+        plans = self._leaves.get(parent_type.name)
+        if plans is None:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                node = field_details_list[0].node
+                plan = plans.get(node.name.value)
+                if plan is not None and not node.arguments:
+                    try:
+                        value = plan.read(source_value)
+                    except Exception:
+                        value = _FAILED
+                    if value is None:
+                        if not plan.non_null:
+                            results[response_name] = None
+                            continue
+                    elif value is not _FAILED and _not_awaitable(value, is_awaitable):
+                        try:
+                            serialized = plan.coerce(value)
+                        except Exception:
+                            serialized = None
+                        if serialized is not None and serialized is not Undefined:
+                            results[response_name] = serialized
+                            continue
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    field_details_list,
+                    Path(path, response_name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
 
     def execute_field(
         self,
