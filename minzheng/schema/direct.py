@@ -20,8 +20,9 @@ resolver that does not need the wrapper:
   ``root_value``, but not strawberry's ``selected_fields`` helpers.
 
 graphql-core awaits whatever awaitable a resolver returns, so async resolvers
-(dataloader relations) work unchanged.  Plugins may mark their per-person and
-per-household fields the same way.
+work unchanged.  Plugins may mark their per-person and per-household fields the
+same way.  A dataloader relation is best marked :func:`prefetched`: the executor
+then loads it for all the rows of a list at once before completing them.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from strawberry.permission import PermissionExtension
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryOptional
 
-from minzheng.schema.executor import PLAIN_CALL
+from minzheng.schema.executor import PLAIN_CALL, RELATION
 from minzheng.schema.permissions import HasPermission
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,6 +62,26 @@ def direct(fn: F) -> F:
     return fn
 
 
+def prefetched(fn: F) -> F:
+    """Mark a direct resolver as a dataloader relation the executor may prefetch.
+
+    The resolver is a plain function that returns
+    :func:`~minzheng.schema.loaders.loaded` (the value when the loader holds
+    it, else something to await), reads nothing but its source, its arguments
+    and ``info.context``, and has no effect but loading: the executor calls it
+    for every row of a list before completing the rows, awaits the loads of the
+    whole list at once, and so completes the rows synchronously::
+
+        @strawberry.field(description="户成员 Members")
+        @prefetched
+        def members(self, info: strawberry.Info) -> list[Member]:
+            return loaded(ctx(info).loaders["members_by_household"], self.id, to_members)
+    """
+    setattr(fn, _MARK, True)
+    setattr(fn, RELATION, True)
+    return fn
+
+
 def is_direct(fn: Any) -> bool:
     return bool(getattr(fn, _MARK, False))
 
@@ -71,6 +92,13 @@ def _scalar(annotation: Any) -> bool:
 
 
 def _resolver_for(schema: strawberry.Schema, owner: str, field: Any) -> Callable[..., Any]:
+    resolve = _installed(schema, owner, field)
+    if getattr(field.base_resolver.wrapped_func, RELATION, False):
+        setattr(resolve, RELATION, True)
+    return resolve
+
+
+def _installed(schema: strawberry.Schema, owner: str, field: Any) -> Callable[..., Any]:
     where = f"{owner}.{field.python_name}"
     checks = _permission_checks(where, field.extensions)
     base = field.base_resolver

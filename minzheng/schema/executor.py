@@ -25,6 +25,7 @@ The plans are computed once per schema (:func:`leaf_plans`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import enum
 from collections.abc import Callable
@@ -39,15 +40,21 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    get_named_type,
 )
 from graphql.execution.executor import to_nodes
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from minzheng.schema.loaders import Pending
+
 #: Set by :func:`minzheng.schema.direct.install` on a direct resolver that can be
 #: called with the source alone: the function to call.
 PLAIN_CALL = "__minzheng_plain_call__"
+#: Set on a resolver marked :func:`minzheng.schema.direct.prefetched`.
+RELATION = "__minzheng_relation__"
 
 
 class LeafPlan(NamedTuple):
@@ -107,6 +114,17 @@ _PLAIN: set[type] = {str, int, float, bool, dt.date, dt.datetime, Decimal}
 _FAILED = object()
 
 
+def _objects(values: list[Any]) -> list[Any]:
+    """The objects among relation values: lists flattened one level, nulls dropped."""
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, list | tuple):
+            out.extend(v for v in value if v is not None)
+        elif value is not None:
+            out.append(value)
+    return out
+
+
 def _not_awaitable(value: Any, is_awaitable: Callable[[Any], bool]) -> bool:
     cls = value.__class__
     if cls in _PLAIN:
@@ -148,11 +166,12 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             for response_name, field_details_list in grouped_field_set.items():
                 node = field_details_list[0].node
                 plan = plans.get(node.name.value)
+                value = _FAILED
                 if plan is not None and not node.arguments:
                     try:
                         value = plan.read(source_value)
                     except Exception:
-                        value = _FAILED
+                        value = _FAILED  # execute_field reads it again and reports it
                     if value is None:
                         if not plan.non_null:
                             results[response_name] = None
@@ -165,13 +184,15 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         if serialized is not None and serialized is not Undefined:
                             results[response_name] = serialized
                             continue
-                result = self.execute_field(
-                    parent_type,
-                    source_value,
-                    field_details_list,
-                    Path(path, response_name, parent_type.name),
-                    position_context,
-                )
+                field_path = Path(path, response_name, parent_type.name)
+                if value is _FAILED:
+                    result = self.execute_field(
+                        parent_type, source_value, field_details_list, field_path, position_context
+                    )
+                else:  # read once already: completed as graphql-core would
+                    result = self._complete(
+                        parent_type, field_details_list, field_path, position_context, value
+                    )
                 if result is not Undefined:
                     results[response_name] = result
                     if is_awaitable(result):
@@ -225,6 +246,156 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             if serialized is not None and serialized is not Undefined:
                 return serialized
         return self._complete(parent_type, field_details_list, path, position_context, result)
+
+    # ------------------------------------------------------------ prefetch
+
+    def complete_list_value(
+        self,
+        return_type: Any,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """A list of objects: its rows' relations are loaded first, level by
+        level, one await per level for the whole list (:meth:`_prefetch`); the
+        rows then complete without awaiting.  Lists inside a list that has been
+        prefetched are not walked again."""
+        item_type = get_named_type(return_type)
+        if (
+            self._prefetching
+            or not isinstance(item_type, GraphQLObjectType)
+            or not isinstance(result, list | tuple)
+            or not result
+        ):
+            return super().complete_list_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        pending = self._prefetch([(item_type, field_details_list, list(result))])
+        if pending is None:
+            return self._complete_prefetched(
+                return_type, field_details_list, info, path, result, position_context
+            )
+
+        async def after_prefetch() -> Any:
+            await pending
+            completed = self._complete_prefetched(
+                return_type, field_details_list, info, path, result, position_context
+            )
+            return await completed if self.is_awaitable(completed) else completed
+
+        return after_prefetch()
+
+    _prefetching = False
+
+    def _complete_prefetched(self, *args: Any) -> Any:
+        self._prefetching = True
+        try:
+            return super().complete_list_value(*args)
+        finally:
+            self._prefetching = False
+
+    def _prefetch(self, level: list[tuple[GraphQLObjectType, Any, list[Any]]]) -> Any:
+        """Walk the selection below a list breadth-first, calling its relations
+        for every row; None when every value was already loaded, else a
+        coroutine that awaits each level's loads together and goes on."""
+        futures, below = self._relations(level)
+        while not futures and below:
+            level = below
+            futures, below = self._relations(level)
+        if not futures:
+            return None
+
+        async def rest(level: Any, futures: list[Any]) -> None:
+            while True:
+                await asyncio.gather(*futures, return_exceptions=True)
+                futures, below = self._relations(level)
+                while not futures:
+                    if not below:
+                        return
+                    level = below
+                    futures, below = self._relations(level)
+
+        return rest(level, futures)
+
+    def _relations(
+        self, level: list[tuple[GraphQLObjectType, Any, list[Any]]]
+    ) -> tuple[list[Any], list[tuple[GraphQLObjectType, Any, list[Any]]]]:
+        """One level of the walk: the loads still pending, and the next level
+        (the objects the relations and plain object fields gave)."""
+        futures: list[Any] = []
+        below: list[tuple[GraphQLObjectType, Any, list[Any]]] = []
+        for parent_type, field_details_list, sources in level:
+            grouped = self.collect_subfields(parent_type, field_details_list).grouped_field_set
+            for response_name, sub in grouped.items():
+                node = sub[0].node
+                field_def = parent_type.fields.get(node.name.value)
+                if field_def is None:
+                    continue
+                child_type = get_named_type(field_def.type)
+                resolve = field_def.resolve
+                if getattr(resolve, RELATION, False):
+                    values = self._call_relation(
+                        resolve, field_def, sub, parent_type, response_name, sources, futures
+                    )
+                elif isinstance(child_type, GraphQLObjectType):
+                    read = _reader(field_def)  # a plain attribute, or a pure direct resolver
+                    if read is None:
+                        continue
+                    values = []
+                    for source in sources:
+                        try:
+                            values.append(read(source))
+                        except Exception:
+                            continue
+                else:
+                    continue
+                if isinstance(child_type, GraphQLObjectType):
+                    children = _objects(values)
+                    if children:
+                        below.append((child_type, sub, children))
+        return futures, below
+
+    def _call_relation(
+        self,
+        resolve: Any,
+        field_def: Any,
+        sub: Any,
+        parent_type: GraphQLObjectType,
+        response_name: str,
+        sources: list[Any],
+        futures: list[Any],
+    ) -> list[Any]:
+        node = sub[0].node
+        try:
+            args = (
+                get_argument_values(
+                    field_def,
+                    node,
+                    self.variable_values,
+                    sub[0].fragment_variable_values,
+                    self.hide_suggestions,
+                )
+                if field_def.args or node.arguments
+                else {}
+            )
+        except Exception:
+            return []  # the field's own execution reports it
+        info = self.build_resolve_info(
+            field_def, to_nodes(sub), parent_type, Path(None, response_name, parent_type.name)
+        )
+        values = []
+        for source in sources:
+            try:
+                value = resolve(source, info, **args)
+            except Exception:
+                continue  # reported when the row's field is executed
+            if isinstance(value, Pending):
+                futures.append(value.future)
+            else:
+                values.append(value)
+        return values
 
     def _complete(
         self,

@@ -22,6 +22,42 @@ from minzheng.core.models import (
 from minzheng.core.scope import lasting
 
 
+class Pending:
+    """A relation's value still to come: awaitable, and it names the future it
+    waits for (the executor's prefetch awaits the futures of a whole level of
+    a list at once; see :mod:`minzheng.schema.executor`)."""
+
+    __slots__ = ("future", "then")
+
+    def __init__(self, future: Any, then: Callable[[Any], Any] | None) -> None:
+        self.future = future
+        self.then = then
+
+    def __await__(self) -> Any:
+        value = yield from self.future.__await__()
+        if self.then is None:
+            return value
+        value = self.then(value)
+        if isinstance(value, Pending):
+            value = yield from value.__await__()
+        return value
+
+
+def loaded(loader: DataLoader, key: Any, then: Callable[[Any], Any] | None = None) -> Any:
+    """``loader.load(key)``, passed through ``then``: the value itself when the
+    loader already holds it, else a :class:`Pending` to await.
+
+    For relation resolvers marked :func:`~minzheng.schema.direct.prefetched`
+    (plain functions, not ``async def``): in a list whose relations the
+    executor has prefetched, every row's value is ready, and the row completes
+    without a coroutine, a task or a wake-up of the event loop."""
+    future: Any = loader.load(key)  # an asyncio future
+    if not future.done() or future.cancelled():
+        return Pending(future, then)
+    value = future.result()  # raises the batch's error, as awaiting would
+    return value if then is None else then(value)
+
+
 class Loaders(dict[str, DataLoader]):
     """A request's dataloaders by name, each built when the request first asks
     for it.

@@ -10,7 +10,7 @@ import strawberry
 
 from minzheng.core import models
 from minzheng.schema import ids
-from minzheng.schema.direct import direct
+from minzheng.schema.direct import direct, prefetched
 from minzheng.schema.enums import (
     DisabilityCategory,
     EnrolmentStatus,
@@ -23,6 +23,7 @@ from minzheng.schema.enums import (
     Whereabouts,
 )
 from minzheng.schema.limits import list_size
+from minzheng.schema.loaders import loaded
 from minzheng.schema.pii import pii_field
 
 if TYPE_CHECKING:
@@ -41,6 +42,19 @@ def ctx(info: strawberry.Info) -> Context:
 
 def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _current(rows: list[Any]) -> list[Any]:
+    return [r for r in rows if r.end_on is None]
+
+
+def _relation_of(m: Any) -> Any:
+    return m.relation if m else None
+
+
+def _members(rows: list[Any]) -> list[Member]:
+    rows = sorted(rows, key=lambda mp: (mp[0].relation != models.Relation.HEAD, mp[0].id))
+    return [Member(relation=m.relation, joined_on=m.joined_on, person=p) for m, p in rows]
 
 
 @strawberry.interface(description="节点 An object with a global ID (Relay)")
@@ -113,35 +127,41 @@ class PersonBase(Node):
         return DisabilityCertificate(category=row.disability_category, grade=row.disability_grade)
 
     @strawberry.field(description="户籍地 Hukou region (village or community)")
-    @direct
-    async def region(self, info: strawberry.Info) -> RegionRef | None:
-        return await ctx(info).loaders["region_by_code"].load(self.region_code)  # type: ignore[attr-defined]
+    @prefetched
+    def region(self, info: strawberry.Info) -> RegionRef | None:
+        return loaded(ctx(info).loaders["region_by_code"], self.region_code)  # type: ignore[attr-defined]
 
     @strawberry.field(description="居住地 Residence region")
-    @direct
-    async def residence_region(self, info: strawberry.Info) -> RegionRef | None:
+    @prefetched
+    def residence_region(self, info: strawberry.Info) -> RegionRef | None:
         code = self.residence_region_code  # type: ignore[attr-defined]
-        return await ctx(info).loaders["region_by_code"].load(code) if code else None
+        return loaded(ctx(info).loaders["region_by_code"], code) if code else None
 
     @strawberry.field(description="所在户 The person's current household")
-    @direct
-    async def household(self, info: strawberry.Info) -> HouseholdRef | None:
-        m = await ctx(info).loaders["membership_by_person"].load(self.id)  # type: ignore[attr-defined]
-        return await ctx(info).loaders["household_by_id"].load(m.household_id) if m else None
+    @prefetched
+    def household(self, info: strawberry.Info) -> HouseholdRef | None:
+        loaders = ctx(info).loaders
+
+        def of(m: Any) -> Any:
+            return loaded(loaders["household_by_id"], m.household_id) if m else None
+
+        return loaded(loaders["membership_by_person"], self.id, of)  # type: ignore[attr-defined, no-any-return]
 
     @strawberry.field(description="与户主关系 Relation to the head of household")
-    @direct
-    async def relation(self, info: strawberry.Info) -> Relation | None:
-        m = await ctx(info).loaders["membership_by_person"].load(self.id)  # type: ignore[attr-defined]
-        return m.relation if m else None
+    @prefetched
+    def relation(self, info: strawberry.Info) -> Relation | None:
+        return loaded(ctx(info).loaders["membership_by_person"], self.id, _relation_of)  # type: ignore[attr-defined, no-any-return]
 
     @strawberry.field(
         description="享受项目 Programme enrolments of this person", metadata=list_size(4)
     )
-    @direct
-    async def enrolments(self, info: strawberry.Info, current_only: bool = True) -> list[Enrolment]:
-        rows = await ctx(info).loaders["enrolments_by_person"].load(self.id)  # type: ignore[attr-defined]
-        return [r for r in rows if r.end_on is None] if current_only else rows
+    @prefetched
+    def enrolments(self, info: strawberry.Info, current_only: bool = True) -> list[Enrolment]:
+        return loaded(  # type: ignore[no-any-return]
+            ctx(info).loaders["enrolments_by_person"],
+            self.id,  # type: ignore[attr-defined]
+            _current if current_only else None,
+        )
 
 
 @strawberry.type(description="户成员 A member of a household")
@@ -171,35 +191,36 @@ class HouseholdBase(Node):
     version: int = strawberry.field(description="版本 Version for optimistic locking")
 
     @strawberry.field(description="所在区划 Village or community")
-    @direct
-    async def region(self, info: strawberry.Info) -> RegionRef | None:
-        return await ctx(info).loaders["region_by_code"].load(self.region_code)  # type: ignore[attr-defined]
+    @prefetched
+    def region(self, info: strawberry.Info) -> RegionRef | None:
+        return loaded(ctx(info).loaders["region_by_code"], self.region_code)  # type: ignore[attr-defined]
 
     @strawberry.field(description="户成员 Members, head first", metadata=list_size(6))
-    @direct
-    async def members(self, info: strawberry.Info) -> list[Member]:
-        rows = await ctx(info).loaders["members_by_household"].load(self.id)  # type: ignore[attr-defined]
-        rows = sorted(rows, key=lambda mp: (mp[0].relation != models.Relation.HEAD, mp[0].id))
-        return [Member(relation=m.relation, joined_on=m.joined_on, person=p) for m, p in rows]
+    @prefetched
+    def members(self, info: strawberry.Info) -> list[Member]:
+        return loaded(ctx(info).loaders["members_by_household"], self.id, _members)  # type: ignore[attr-defined, no-any-return]
 
     @strawberry.field(description="户主 Head of household")
-    @direct
-    async def head(self, info: strawberry.Info) -> PersonRef | None:
+    @prefetched
+    def head(self, info: strawberry.Info) -> PersonRef | None:
         pid = self.head_person_id  # type: ignore[attr-defined]
-        return await ctx(info).loaders["person_by_id"].load(pid) if pid else None
+        return loaded(ctx(info).loaders["person_by_id"], pid) if pid else None
 
     @strawberry.field(description="家庭收入 Income records, newest first", metadata=list_size(8))
-    @direct
-    async def incomes(self, info: strawberry.Info) -> list[Income]:
-        return await ctx(info).loaders["incomes_by_household"].load(self.id)  # type: ignore[attr-defined,no-any-return]
+    @prefetched
+    def incomes(self, info: strawberry.Info) -> list[Income]:
+        return loaded(ctx(info).loaders["incomes_by_household"], self.id)  # type: ignore[attr-defined, no-any-return]
 
     @strawberry.field(
         description="享受项目 Household-level programme enrolments", metadata=list_size(3)
     )
-    @direct
-    async def enrolments(self, info: strawberry.Info, current_only: bool = True) -> list[Enrolment]:
-        rows = await ctx(info).loaders["enrolments_by_household"].load(self.id)  # type: ignore[attr-defined]
-        return [r for r in rows if r.end_on is None] if current_only else rows
+    @prefetched
+    def enrolments(self, info: strawberry.Info, current_only: bool = True) -> list[Enrolment]:
+        return loaded(  # type: ignore[no-any-return]
+            ctx(info).loaders["enrolments_by_household"],
+            self.id,  # type: ignore[attr-defined]
+            _current if current_only else None,
+        )
 
 
 @strawberry.type(description="家庭收入 Household income over a period, in fen")
@@ -221,10 +242,10 @@ class Income:
     note: str | None = strawberry.field(description="备注 Note")
 
     @strawberry.field(description="收入人 The member who earned it, if recorded")
-    @direct
-    async def person(self, info: strawberry.Info) -> PersonRef | None:
+    @prefetched
+    def person(self, info: strawberry.Info) -> PersonRef | None:
         pid = self.person_id  # type: ignore[attr-defined]
-        return await ctx(info).loaders["person_by_id"].load(pid) if pid else None
+        return loaded(ctx(info).loaders["person_by_id"], pid) if pid else None
 
 
 @strawberry.type(description="项目享受记录 One period of a programme enrolment")
@@ -245,16 +266,16 @@ class Enrolment:
     region_code: str = strawberry.field(description="区划代码 Region code")
 
     @strawberry.field(description="人员 The enrolled person, if person-level")
-    @direct
-    async def person(self, info: strawberry.Info) -> PersonRef | None:
+    @prefetched
+    def person(self, info: strawberry.Info) -> PersonRef | None:
         pid = self.person_id  # type: ignore[attr-defined]
-        return await ctx(info).loaders["person_by_id"].load(pid) if pid else None
+        return loaded(ctx(info).loaders["person_by_id"], pid) if pid else None
 
     @strawberry.field(description="户 The enrolled household, if household-level")
-    @direct
-    async def household(self, info: strawberry.Info) -> HouseholdRef | None:
+    @prefetched
+    def household(self, info: strawberry.Info) -> HouseholdRef | None:
         hid = self.household_id  # type: ignore[attr-defined]
-        return await ctx(info).loaders["household_by_id"].load(hid) if hid else None
+        return loaded(ctx(info).loaders["household_by_id"], hid) if hid else None
 
 
 @strawberry.type(name="Region", description="行政区划 A statistical division (省/市/县/乡/村)")
@@ -269,15 +290,15 @@ class RegionBase:
     )
 
     @strawberry.field(description="上级 Parent division")
-    @direct
-    async def parent(self, info: strawberry.Info) -> RegionRef | None:
+    @prefetched
+    def parent(self, info: strawberry.Info) -> RegionRef | None:
         code = self.parent_code  # type: ignore[attr-defined]
-        return await ctx(info).loaders["region_by_code"].load(code) if code else None
+        return loaded(ctx(info).loaders["region_by_code"], code) if code else None
 
     @strawberry.field(description="下级 Child divisions", metadata=list_size(30))
-    @direct
-    async def children(self, info: strawberry.Info) -> list[RegionRef]:
-        return await ctx(info).loaders["regions_by_parent"].load(self.code)  # type: ignore[no-any-return]
+    @prefetched
+    def children(self, info: strawberry.Info) -> list[RegionRef]:
+        return loaded(ctx(info).loaders["regions_by_parent"], self.code)  # type: ignore[no-any-return]
 
     @strawberry.field(description="统计 Statistics over this division (within your scope)")
     @direct

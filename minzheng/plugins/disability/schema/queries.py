@@ -57,9 +57,10 @@ from minzheng.plugins.disability.schema.types import (
 )
 from minzheng.plugins.disability.settings import get_policy
 from minzheng.schema import ids
-from minzheng.schema.direct import direct
+from minzheng.schema.direct import direct, prefetched
 from minzheng.schema.filters import region_bounds
 from minzheng.schema.limits import list_size
+from minzheng.schema.loaders import loaded
 from minzheng.schema.pagination import Edge, PageInfo, keyset_page
 from minzheng.schema.permissions import requires
 from minzheng.schema.statistics import kept_figures
@@ -435,31 +436,29 @@ class PersonFields:
         "each condition with its verdict",
         extensions=requires(READ),
     )
-    @direct
-    async def disability_care_eligibility(
-        self, info: strawberry.Info
-    ) -> DisabilityEligibility | None:
-        return await loader(info, "care_eligibility_by_person").load(self.id)  # type: ignore[attr-defined,no-any-return]
+    @prefetched
+    def disability_care_eligibility(self, info: strawberry.Info) -> DisabilityEligibility | None:
+        return loaded(loader(info, "care_eligibility_by_person"), self.id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(
         description="照护服务 Care arrangements, oldest first",
         extensions=requires(READ),
         metadata=list_size(2),
     )
-    @direct
-    async def disability_care_arrangements(
+    @prefetched
+    def disability_care_arrangements(
         self, info: strawberry.Info
     ) -> list[DisabilityCareArrangement]:
-        return await loader(info, "arrangements_by_person").load(self.id)  # type: ignore[attr-defined,no-any-return]
+        return loaded(loader(info, "arrangements_by_person"), self.id)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(
         description="精神障碍社区康复 Community rehabilitation enrolments, newest first",
         extensions=requires(READ),
         metadata=list_size(2),
     )
-    @direct
-    async def rehabilitation(self, info: strawberry.Info) -> list[RehabilitationEnrolment]:
-        return await loader(info, "rehab_by_person").load(self.id)  # type: ignore[attr-defined,no-any-return]
+    @prefetched
+    def rehabilitation(self, info: strawberry.Info) -> list[RehabilitationEnrolment]:
+        return loaded(loader(info, "rehab_by_person"), self.id)  # type: ignore[attr-defined,no-any-return]
 
 
 @strawberry.type

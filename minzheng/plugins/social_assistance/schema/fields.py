@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import strawberry
 
@@ -19,12 +20,30 @@ from minzheng.plugins.social_assistance.schema.types import (
     TemporaryCaseType,
 )
 from minzheng.plugins.social_assistance.services import dibao, tekun
-from minzheng.schema.direct import direct
+from minzheng.schema.direct import direct, prefetched
 from minzheng.schema.limits import list_size
+from minzheng.schema.loaders import loaded
 from minzheng.schema.statistics import region_figures
 from minzheng.schema.types import ctx
 
 P = "social_assistance."
+
+
+def _dibao_overview(rows: list[m.DibaoCase]) -> DibaoOverview:
+    current = next(
+        (r for r in rows if not r.single_person and r.status in (*dibao.OPEN, *dibao.PAID)),
+        None,
+    )
+    return DibaoOverview(current=current, history=rows)  # type: ignore[arg-type]
+
+
+def _tekun_overview(rows: list[m.TekunCase]) -> TekunOverview:
+    current = next((r for r in rows if r.status in (*tekun.OPEN, m.TekunStatus.ACTIVE)), None)
+    return TekunOverview(current=current, history=rows)  # type: ignore[arg-type]
+
+
+def _latest(rows: list[Any]) -> Any:
+    return rows[0] if rows else None
 
 
 @strawberry.type
@@ -32,37 +51,33 @@ class HouseholdFields:
     @strawberry.field(
         description="低保 Minimum living guarantee: the household's current case and history"
     )
-    @direct
-    async def minimum_living_guarantee(self, info: strawberry.Info) -> DibaoOverview:
-        rows = await ctx(info).loaders[P + "dibao_cases_by_household"].load(self.id)  # type: ignore[attr-defined]
-        current = next(
-            (r for r in rows if not r.single_person and r.status in (*dibao.OPEN, *dibao.PAID)),
-            None,
-        )
-        return DibaoOverview(current=current, history=rows)
+    @prefetched
+    def minimum_living_guarantee(self, info: strawberry.Info) -> DibaoOverview:
+        loader = ctx(info).loaders[P + "dibao_cases_by_household"]
+        return loaded(loader, self.id, _dibao_overview)  # type: ignore[attr-defined, no-any-return]
 
     @strawberry.field(description="低保边缘家庭 The latest near-poverty determination, if any")
-    @direct
-    async def near_poverty(self, info: strawberry.Info) -> NearPovertyType | None:
-        rows = await ctx(info).loaders[P + "near_poverty_by_household"].load(self.id)  # type: ignore[attr-defined]
-        return rows[0] if rows else None
+    @prefetched
+    def near_poverty(self, info: strawberry.Info) -> NearPovertyType | None:
+        loader = ctx(info).loaders[P + "near_poverty_by_household"]
+        return loaded(loader, self.id, _latest)  # type: ignore[attr-defined, no-any-return]
 
 
 @strawberry.type
 class PersonFields:
     @strawberry.field(description="特困供养 Extreme-poverty support: current case and history")
-    @direct
-    async def extreme_poverty_support(self, info: strawberry.Info) -> TekunOverview:
-        rows = await ctx(info).loaders[P + "tekun_cases_by_person"].load(self.id)  # type: ignore[attr-defined]
-        current = next((r for r in rows if r.status in (*tekun.OPEN, m.TekunStatus.ACTIVE)), None)
-        return TekunOverview(current=current, history=rows)
+    @prefetched
+    def extreme_poverty_support(self, info: strawberry.Info) -> TekunOverview:
+        loader = ctx(info).loaders[P + "tekun_cases_by_person"]
+        return loaded(loader, self.id, _tekun_overview)  # type: ignore[attr-defined, no-any-return]
 
     @strawberry.field(
         description="临时救助 Temporary assistance cases, newest first", metadata=list_size(2)
     )
-    @direct
-    async def temporary_assistance(self, info: strawberry.Info) -> list[TemporaryCaseType]:
-        return await ctx(info).loaders[P + "temporary_cases_by_person"].load(self.id)  # type: ignore[attr-defined,no-any-return]
+    @prefetched
+    def temporary_assistance(self, info: strawberry.Info) -> list[TemporaryCaseType]:
+        loader = ctx(info).loaders[P + "temporary_cases_by_person"]
+        return loaded(loader, self.id)  # type: ignore[attr-defined, no-any-return]
 
 
 # ------------------------------------------------------------------ statistics
