@@ -1,8 +1,10 @@
 """``auditLog``: the audit log for administrators, scoped like everything else.
 
 Entries are shown newest first.  A principal sees the entries whose region lies
-in their own region (entries without a region — start-up, CLI — only to an
-unrestricted principal, i.e. never over GraphQL).  Personal data inside the
+in their own region.  Entries that belong to no division (start-up, the command
+line, API keys, scheduled runs without a case) are shown to a principal whose
+region is a whole city or province: the deployment's operators, not a county's
+or a township's.  Personal data inside the
 stored before/after snapshots is masked without ``pii:read``; with it, the
 read is itself audited.
 """
@@ -13,7 +15,7 @@ import datetime as dt
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from strawberry.scalars import JSON
 
 from minzheng.core import divisions
@@ -38,6 +40,11 @@ class AuditLogFilter:
     operation: str | None = strawberry.field(default=None, description="GraphQL操作 Operation name")
     region_code: str | None = strawberry.field(
         default=None, description="区划 Within this division (inside your scope)"
+    )
+    without_region: bool | None = strawberry.field(
+        default=None,
+        description="无区划 Only the entries that belong to no division (true), or none of "
+        "them (false); city-level principals only see such entries",
     )
     since: dt.datetime | None = strawberry.field(default=None, description="起 From (inclusive)")
     until: dt.datetime | None = strawberry.field(default=None, description="止 Until (exclusive)")
@@ -79,11 +86,23 @@ class AuditFilterError(ValueError):
     pass
 
 
+def sees_system_entries(principal: Any) -> bool:
+    """May ``principal`` read the entries without a region?  Only at city level
+    or above (the unrestricted system principal too)."""
+    if not principal.region:
+        return True
+    level = divisions.DivisionCode(principal.region).level
+    return level in (divisions.RegionLevel.PROVINCE, divisions.RegionLevel.CITY)
+
+
 def audit_query(principal: Any, f: AuditLogFilter | None) -> Select[Any]:
     stmt = select(AuditEntry)
     if principal.region:
         lo, hi = divisions.DivisionCode(principal.region).bounds
-        stmt = stmt.where(AuditEntry.region_code.between(lo, hi))
+        in_scope: ColumnElement[bool] = AuditEntry.region_code.between(lo, hi)
+        if sees_system_entries(principal):
+            in_scope = or_(in_scope, AuditEntry.region_code.is_(None))
+        stmt = stmt.where(in_scope)
     if f is None:
         return stmt
     if f.region_code:
@@ -97,6 +116,12 @@ def audit_query(principal: Any, f: AuditLogFilter | None) -> Select[Any]:
                 extensions={"code": "BAD_REGION_CODE"},
             ) from None
         stmt = stmt.where(AuditEntry.region_code.between(lo, hi))
+    if f.without_region is not None:
+        stmt = stmt.where(
+            AuditEntry.region_code.is_(None)
+            if f.without_region
+            else AuditEntry.region_code.is_not(None)
+        )
     for column, value in (
         (AuditEntry.action, f.action),
         (AuditEntry.entity_type, f.entity_type),

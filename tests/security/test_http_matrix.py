@@ -343,6 +343,42 @@ async def test_audit_log_is_for_admins_and_scoped(world: World, level: str) -> N
         assert e["node"]["principal"] == f"admin@{CITY}"
 
 
+@pytest.mark.parametrize("level", list(LEVELS))
+async def test_entries_without_a_region_are_for_city_level_admins(world: World, level: str) -> None:
+    import datetime as dt
+
+    from sqlalchemy import insert
+
+    from minzheng.core.models import AuditEntry
+
+    async with world.engine.begin() as conn:
+        await conn.execute(
+            insert(AuditEntry.__table__).values(
+                at=dt.datetime.now(dt.UTC),
+                principal="cli",
+                operation="apikey create",
+                action=f"system.probe.{level}",
+                entity_type="ApiKey",
+                entity_id="probe",
+                region_code=None,
+            )
+        )
+    probe = {"action": f"system.probe.{level}"}
+    token = bearer("admin", LEVELS[level])
+    data = await world.data(token, AUDIT, {"f": probe})
+    shown = [e["node"] for e in data["auditLog"]["edges"]]
+    if level == "city":
+        assert [(e["entityType"], e["regionCode"]) for e in shown] == [("ApiKey", None)]
+        only = await world.data(token, AUDIT, {"f": {**probe, "withoutRegion": True}})
+        assert only["auditLog"]["totalCount"] == 1
+        none = await world.data(token, AUDIT, {"f": {**probe, "withoutRegion": False}})
+        assert none["auditLog"]["totalCount"] == 0
+        inside = await world.data(token, AUDIT, {"f": {**probe, "regionCode": CITY}})
+        assert inside["auditLog"]["totalCount"] == 0, "a division filter leaves them out"
+    else:
+        assert shown == [] and data["auditLog"]["totalCount"] == 0
+
+
 async def test_audit_log_masks_snapshots_without_pii_read(world: World, tmp_path: Any) -> None:
     import json
 
