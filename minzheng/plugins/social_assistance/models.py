@@ -119,6 +119,7 @@ class ConditionCode(enum.StrEnum):
 class FundEntryKind(enum.StrEnum):
     TOP_UP = "top_up"  # 拨付
     DRAW = "draw"  # 支出
+    RETURN = "return"  # 追回退回: help recovered from its recipient, back in the fund
 
 
 # ---------------------------------------------------------------- standards
@@ -437,6 +438,9 @@ class TemporaryCase(RegionScoped, Base):
     decided_by: Mapped[str | None] = mapped_column(String(128))
     refusal_reason: Mapped[str | None] = mapped_column(String(500))
     payment_month: Mapped[dt.date | None] = mapped_column(Date)
+    #: emergency help recovered from the recipient (追回) and returned to the fund
+    recovered_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    recovery_reason: Mapped[str | None] = mapped_column(String(200))
     standard_id: Mapped[int | None] = mapped_column(ForeignKey("social_assistance_standard.id"))
     #: when the step the case waits for is due; None when final
     due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
@@ -466,7 +470,8 @@ class ReserveFund(RegionScoped, Base):
 
 
 class ReserveFundEntry(RegionScoped, Base):
-    """One top-up (+) or draw-down (−) of a reserve fund, in fen."""
+    """One top-up (+), draw-down (−) or recovered payment returned (+) of a
+    reserve fund, in fen."""
 
     __tablename__ = "social_assistance_reserve_fund_entry"
 
@@ -486,7 +491,8 @@ class ReserveFundEntry(RegionScoped, Base):
 
     __table_args__ = (
         CheckConstraint(
-            "(kind = 'top_up' AND amount_fen > 0) OR (kind = 'draw' AND amount_fen < 0)",
+            "(kind IN ('top_up', 'return') AND amount_fen > 0)"
+            " OR (kind = 'draw' AND amount_fen < 0)",
             name="sign_matches_kind",
         ),
     )

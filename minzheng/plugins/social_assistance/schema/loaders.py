@@ -60,7 +60,7 @@ def loaders(db: Any) -> dict[str, DataLoader]:
         P + "temporary_cases_by_person": lambda: many_by_key(
             db, m.TemporaryCase, m.TemporaryCase.person_id, order=m.TemporaryCase.id.desc()
         ),
-        P + "fund_entry_by_case": lambda: by_key(
+        P + "fund_entries_by_case": lambda: many_by_key(
             db, m.ReserveFundEntry, m.ReserveFundEntry.temporary_case_id
         ),
         P + "fund_balance_by_id": lambda: DataLoader(load_fn=balances),

@@ -478,6 +478,20 @@ class CompleteTemporaryAssistancePaperworkInput:
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
+@strawberry.input(
+    description="追回 Emergency help recovered from its recipient and returned to the fund"
+)
+class RecoverTemporaryAssistanceInput:
+    case_id: strawberry.ID
+    version: int = strawberry.field(description=VERSION)
+    amount_fen: int = strawberry.field(
+        description="追回金额(分) Amount returned, positive, at most what is not yet recovered"
+    )
+    reason: str = strawberry.field(description="追回原因 Why (≤ 200 characters)")
+    on: dt.date | None = strawberry.field(default=None, description=ON)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
 @strawberry.input(description="备用金拨付 Top up a township's reserve fund")
 class TopUpReserveFundInput:
     township_code: str = strawberry.field(description="乡镇代码 Township code")
@@ -1062,6 +1076,30 @@ class Mutation:
             input,
             lambda s: temporary.refuse(
                 s, _id(input, TEMP_ID), input.version, reason=input.reason, on=input.on
+            ),
+            TemporaryAssistancePayload,
+            "temporary_by_id",
+        )
+
+    @strawberry.mutation(
+        description="追回 Book emergency help recovered from its recipient back into the "
+        "reserve fund that paid it",
+        extensions=requires(FUND),
+    )
+    async def recover_temporary_assistance(
+        self, info: strawberry.Info, input: RecoverTemporaryAssistanceInput
+    ) -> TemporaryAssistancePayload:
+        return await _case(
+            info,
+            "recoverTemporaryAssistance",
+            input,
+            lambda s: temporary.recover(
+                s,
+                _id(input, TEMP_ID),
+                input.version,
+                amount_fen=input.amount_fen,
+                reason=input.reason,
+                on=input.on,
             ),
             TemporaryAssistancePayload,
             "temporary_by_id",

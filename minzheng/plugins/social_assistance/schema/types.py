@@ -17,8 +17,9 @@ from minzheng.plugins.social_assistance import rules
 from minzheng.plugins.social_assistance.services import dibao as dibao_service
 from minzheng.plugins.social_assistance.services import tekun as tekun_service
 from minzheng.schema import ids
-from minzheng.schema.direct import direct
+from minzheng.schema.direct import direct, prefetched
 from minzheng.schema.limits import list_size
+from minzheng.schema.loaders import loaded
 from minzheng.schema.pagination import Edge, PageInfo
 from minzheng.schema.types import HouseholdRef, Node, PersonRef, RegionRef
 
@@ -31,7 +32,7 @@ for _enum, _name, _description in (
     (m.SupportMode, "SupportMode", "供养方式 Dispersed (分散) or institutional (集中) support"),
     (m.DecisionLevel, "DecisionLevel", "确认层级 County confirms, or township by delegation"),
     (m.ConditionCode, "ExtremePovertyConditionCode", "特困认定条件 One of the three conditions"),
-    (m.FundEntryKind, "ReserveFundEntryKind", "备用金收支 Top-up or draw-down"),
+    (m.FundEntryKind, "ReserveFundEntryKind", "备用金收支 Top-up, draw-down or return"),
     (rules.SelfCareLevel, "SelfCareLevel", "生活自理能力 Self-care level"),
     (
         rules.AmountMode,
@@ -603,15 +604,25 @@ class TekunOverview:
 # --------------------------------------------------------------------- 临时救助
 
 
-@strawberry.type(name="ReserveFundEntry", description="备用金收支 One top-up or draw-down")
+def _draw(entries: list[m.ReserveFundEntry]) -> m.ReserveFundEntry | None:
+    return next((e for e in entries if e.kind == m.FundEntryKind.DRAW), None)
+
+
+def _returns(entries: list[m.ReserveFundEntry]) -> list[m.ReserveFundEntry]:
+    return [e for e in entries if e.kind == m.FundEntryKind.RETURN]
+
+
+@strawberry.type(
+    name="ReserveFundEntry", description="备用金收支 One top-up, draw-down or recovered return"
+)
 class FundEntryType:
-    kind: m.FundEntryKind = strawberry.field(description="类型 Top-up or draw")
-    amount_fen: int = strawberry.field(description="金额(分) + top-up, − draw")
+    kind: m.FundEntryKind = strawberry.field(description="类型 Top-up, draw or return")
+    amount_fen: int = strawberry.field(description="金额(分) + top-up or return, − draw")
     booked_on: dt.date = strawberry.field(description="记账日期 Booked on")
     note: str | None = strawberry.field(description="摘要 Note")
     booked_by: str | None = strawberry.field(description="经办人 Booked by")
 
-    @strawberry.field(description="临时救助案件 The case paid, for a draw")
+    @strawberry.field(description="临时救助案件 The case paid (a draw) or recovered (a return)")
     @direct
     async def temporary_case(self, info: strawberry.Info) -> TemporaryCaseType | None:
         cid = self.temporary_case_id  # type: ignore[attr-defined]
@@ -649,6 +660,10 @@ class TemporaryCaseType(Node):
     decided_by: str | None = strawberry.field(description="审批人 Decided by")
     refusal_reason: str | None = strawberry.field(description="不予救助理由 Refusal reason")
     payment_month: dt.date | None = strawberry.field(description="发放月份 Paid in (payroll)")
+    recovered_fen: int = strawberry.field(
+        description="追回金额(分) Emergency help recovered and returned to the fund"
+    )
+    recovery_reason: str | None = strawberry.field(description="追回原因 Why it was recovered")
     due_on: dt.date | None = strawberry.field(description="到期日 When the next step is due")
     version: int = strawberry.field(description="版本 Version for optimistic locking")
 
@@ -669,9 +684,19 @@ class TemporaryCaseType(Node):
         return await _loader(info, "household_by_id").load(hid) if hid else None
 
     @strawberry.field(description="备用金支出 The reserve-fund draw that paid it")
-    @direct
-    async def fund_entry(self, info: strawberry.Info) -> FundEntryType | None:
-        return await _loader(info, "social_assistance.fund_entry_by_case").load(self.id)  # type: ignore[attr-defined,no-any-return]
+    @prefetched
+    def fund_entry(self, info: strawberry.Info) -> FundEntryType | None:
+        loader = _loader(info, "social_assistance.fund_entries_by_case")
+        return loaded(loader, self.id, _draw)  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(
+        description="追回退回 What was recovered and returned to the fund, oldest first",
+        metadata=list_size(2),
+    )
+    @prefetched
+    def fund_returns(self, info: strawberry.Info) -> list[FundEntryType]:
+        loader = _loader(info, "social_assistance.fund_entries_by_case")
+        return loaded(loader, self.id, _returns)  # type: ignore[attr-defined,no-any-return]
 
 
 @strawberry.type(name="ReserveFundEntryConnection", description="备用金收支列表")

@@ -3,7 +3,9 @@
 Emergency help (急难型) is paid at once from the township's reserve fund and its
 paperwork follows within a deadline; expenditure help (支出型) is decided first
 and paid on the next monthly payroll.  A reserve fund's balance is always the
-sum of its entries; a draw that would overdraw it is refused.
+sum of its entries; a draw that would overdraw it is refused.  Emergency help
+found not due, or paid twice, is recovered from its recipient (追回) and booked
+back into the fund that paid it (:func:`recover`), never more than was paid.
 """
 
 from __future__ import annotations
@@ -261,6 +263,80 @@ async def apply(
         await _one_month(session, case, rules.month_start(on), 0)
     audit.record(session, action=f"social_assistance.temporary.{kind.value}", entity=case)
     return case, amount
+
+
+async def recover(
+    session: AsyncSession,
+    case_id: int,
+    version: int | None,
+    *,
+    amount_fen: int,
+    reason: str,
+    on: dt.date | None = None,
+    today: dt.date | None = None,
+) -> TemporaryCase:
+    """追回: emergency help recovered from its recipient, returned to the fund
+    that paid it.  Part or all of it, in one or more returns; never more than
+    was paid."""
+    today = today or dt.date.today()
+    case = await _load(
+        session,
+        case_id,
+        version,
+        (TemporaryStatus.PAPERWORK_DUE, TemporaryStatus.COMPLETED),
+        "record a recovery",
+    )
+    if case.kind != rules.TemporaryKind.EMERGENCY:
+        raise ValidationFailed(
+            "input.caseId", "case.not_from_fund", "only emergency help is paid from the fund"
+        )
+    on = common.check_date(on, today, "input.on")
+    if case.helped_on is not None and on < case.helped_on:
+        raise ValidationFailed(
+            "input.on", "date.before_help", f"the help was paid on {case.helped_on}"
+        )
+    if amount_fen <= 0:
+        raise ValidationFailed(
+            "input.amountFen", "amount.not_positive", "the amount recovered must be positive"
+        )
+    outstanding = case.amount_fen - case.recovered_fen
+    if amount_fen > outstanding:
+        raise ValidationFailed(
+            "input.amountFen",
+            "amount.above_paid",
+            f"{outstanding} fen of the help paid is not yet recovered",
+        )
+    reason = common.require_text(reason, "input.reason", "the reason for the recovery")
+    if len(reason) > 200:
+        raise ValidationFailed("input.reason", "text.too_long", "at most 200 characters")
+    draw = await session.scalar(
+        select(ReserveFundEntry).where(
+            ReserveFundEntry.temporary_case_id == case.id,
+            ReserveFundEntry.kind == FundEntryKind.DRAW,
+        )
+    )
+    if draw is None:  # an emergency case past its application always has its draw
+        raise Conflict(f"case {case.number} has no reserve-fund draw to return to")
+    # the fund's row lock orders this entry with concurrent draws
+    fund = await fund_for(session, draw.region_code)
+    assert fund is not None and fund.id == draw.fund_id
+    before = audit.snapshot(case)
+    entry = ReserveFundEntry(
+        fund_id=fund.id,
+        kind=FundEntryKind.RETURN,
+        amount_fen=amount_fen,
+        booked_on=on,
+        temporary_case_id=case.id,
+        note=f"追回 临时救助 {case.number}",
+        booked_by=common.actor(session),
+    )
+    entry.place(draw.region_code)
+    session.add(entry)
+    case.recovered_fen += amount_fen
+    case.recovery_reason = reason
+    await session.flush()
+    audit.record(session, action="social_assistance.temporary.recover", entity=case, before=before)
+    return case
 
 
 async def complete_paperwork(

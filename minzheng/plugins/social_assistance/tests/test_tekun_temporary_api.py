@@ -672,3 +672,112 @@ async def test_expenditure_help_is_paid_on_the_next_payroll(api) -> None:
         },
     )
     assert after["generatePayroll"]["payroll"]["totalFen"] == 0
+
+
+TA_RECOVER = f"""mutation($input: RecoverTemporaryAssistanceInput!) {{
+  recoverTemporaryAssistance(input: $input) {{
+    case {{ {TA} recoveredFen recoveryReason fundEntry {{ kind amountFen }}
+      fundReturns {{ kind amountFen bookedOn note temporaryCase {{ number }} }} }}
+    {ERRORS} }} }}"""
+
+
+async def test_emergency_help_recovered_goes_back_to_the_fund(api) -> None:
+    await set_standard(api)
+    hh = await register(api, members=[member("钱追回")])
+    person = hh["members"][0]["person"]
+    await api.gql(TOP_UP, {"input": {"townshipCode": TOWNSHIP, "amountFen": 200_000}})
+    paid = await step(
+        api,
+        TA_APPLY,
+        "applyForTemporaryAssistance",
+        personId=person["id"],
+        kind="EMERGENCY",
+        cause="火灾",
+        needFen=120_000,
+    )
+    case = paid["case"]
+    assert case["amountFen"] == 120_000
+    assert (await api.gql(FUND))["reserveFund"]["balanceFen"] == 80_000
+
+    async def recover(who=api, **values):
+        values.setdefault("caseId", case["id"])
+        values.setdefault("version", case["version"])
+        values.setdefault("reason", "虚报火灾损失")
+        return await step(who, TA_RECOVER, "recoverTemporaryAssistance", **values)
+
+    # bad inputs: a clear error each, and nothing written
+    entries = await count(api, ReserveFundEntry)
+    for values, code in (
+        ({"amountFen": 0}, "amount.not_positive"),
+        ({"amountFen": -5}, "amount.not_positive"),
+        ({"amountFen": 120_001}, "amount.above_paid"),
+        ({"amountFen": 10, "reason": "  "}, "text.required"),
+        ({"amountFen": 10, "reason": "理" * 201}, "text.too_long"),
+        ({"amountFen": 10, "on": (TODAY + dt.timedelta(days=1)).isoformat()}, "date.future"),
+    ):
+        bad = await recover(**values)
+        assert bad["case"] is None and bad["errors"][0]["code"] == code, (values, bad)
+    viewer = await api.as_("viewer").gql(
+        TA_RECOVER,
+        {
+            "input": {
+                "caseId": case["id"],
+                "version": case["version"],
+                "amountFen": 10,
+                "reason": "x",
+            }
+        },
+        expect_errors=True,
+    )
+    assert viewer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await count(api, ReserveFundEntry) == entries
+    assert (await api.gql(FUND))["reserveFund"]["balanceFen"] == 80_000
+
+    part = await recover(amountFen=50_000)
+    assert part["errors"] == [], part
+    case = part["case"]
+    assert case["recoveredFen"] == 50_000 and case["recoveryReason"] == "虚报火灾损失"
+    assert case["fundEntry"] == {"kind": "DRAW", "amountFen": -120_000}
+    assert [(r["kind"], r["amountFen"]) for r in case["fundReturns"]] == [("RETURN", 50_000)]
+    assert case["fundReturns"][0]["temporaryCase"]["number"] == case["number"]
+    assert (await api.gql(FUND))["reserveFund"]["balanceFen"] == 130_000
+
+    # the rest, and not a fen more
+    more = await recover(amountFen=70_001)
+    assert more["errors"][0]["code"] == "amount.above_paid"
+    rest = await recover(amountFen=70_000, reason="重复救助")
+    assert rest["case"]["recoveredFen"] == 120_000
+    assert [r["amountFen"] for r in rest["case"]["fundReturns"]] == [50_000, 70_000]
+    assert (await api.gql(FUND))["reserveFund"]["balanceFen"] == 200_000
+    async with db(api) as s:
+        actions = (
+            await s.scalars(
+                select(AuditEntry.action).where(
+                    AuditEntry.entity_type == "TemporaryCase",
+                    AuditEntry.entity_id == str(case["pk"]),
+                )
+            )
+        ).all()
+    assert actions.count("social_assistance.temporary.recover") == 2
+
+    # expenditure help is paid by payroll, not from the fund
+    other = await step(
+        api,
+        TA_APPLY,
+        "applyForTemporaryAssistance",
+        personId=person["id"],
+        kind="EXPENDITURE",
+        cause="重病住院自付费用",
+        needFen=10_000,
+    )
+    approved = await step(
+        api,
+        TA_APPROVE,
+        "approveTemporaryAssistance",
+        caseId=other["case"]["id"],
+        version=other["case"]["version"],
+    )
+    wrong = await recover(
+        caseId=approved["case"]["id"], version=approved["case"]["version"], amountFen=1
+    )
+    assert wrong["errors"][0]["__typename"] == "IllegalTransitionError"
