@@ -197,10 +197,22 @@ def targets(run: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     out.append(
         ("2 household list ÷ baseline", "≤ 2×", _fmt(r2) + "×", None if r2 is None else r2 <= 2)
     )
-    p3 = _p50(run, "3 ")
+    # the query as the issue states it (person, household, enrolments), and with
+    # every enabled plugin's fields on the person
+    p3 = _p50(run, "3 ", "graphql-core") or _p50(run, "3 ")
     out.append(
         ("3 ID lookup p50 in-process", "≤ 5 ms", _fmt(p3) + " ms", None if p3 is None else p3 <= 5)
     )
+    p3_full = _p50(run, "3 ") if _p50(run, "3 ", "graphql-core") else None
+    if p3_full is not None:
+        out.append(
+            (
+                "3 ID lookup p50 in-process, with the plugins' fields",
+                "≤ 5 ms",
+                _fmt(p3_full) + " ms",
+                p3_full <= 5,
+            )
+        )
     page1 = _p50(run, "4 persons page 1")
     deep = next(
         (
