@@ -30,7 +30,7 @@ from minzheng.plugins.social_assistance.schema.types import (
     TemporaryCaseConnection,
     TemporaryCaseType,
 )
-from minzheng.plugins.social_assistance.services import common, dibao, explain
+from minzheng.plugins.social_assistance.services import common, dibao, explain, tekun
 from minzheng.plugins.social_assistance.services.common import NEAR_POVERTY
 from minzheng.schema import ids
 from minzheng.schema.filters import region_bounds
@@ -345,18 +345,9 @@ class Query:
             )
         case = m.TekunCase
         rows = await ctx(info).db.rows(
-            select(
-                case.county_code,
-                RegionRow.name,
-                func.count(),
-                func.count(case.spot_checked_on),
-            )
+            tekun.confirmations(year, case.county_code, RegionRow.name)
             .join(RegionRow, RegionRow.code == case.county_code)
-            .where(
-                case.region_code.between(lo, hi),
-                case.decided_on.between(dt.date(year, 1, 1), dt.date(year, 12, 31)),
-                case.status.in_((m.TekunStatus.ACTIVE, m.TekunStatus.TERMINATED)),
-            )
+            .where(case.region_code.between(lo, hi))
             .group_by(case.county_code, RegionRow.name)
             .order_by(case.county_code)
         )

@@ -597,20 +597,23 @@ async def record_spot_check(
     return case
 
 
+def confirmations(year: int, *columns: Any) -> Any:
+    """``SELECT columns…, confirmed, spot-checked`` over the 特困 files confirmed
+    (and not withdrawn since) in ``year``: the spot-check share's counts, to be
+    narrowed and grouped by the caller."""
+    return select(*columns, func.count(), func.count(TekunCase.spot_checked_on)).where(
+        TekunCase.decided_on.between(dt.date(year, 1, 1), dt.date(year, 12, 31)),
+        TekunCase.status.in_((TekunStatus.ACTIVE, TekunStatus.TERMINATED)),
+    )
+
+
 async def spot_check_share(session: AsyncSession, case: TekunCase, on: dt.date) -> rules.Verdict:
     """The rule for confirming ``case`` on ``on``: the county's 特困 confirmations
     of that year, and how many of them it spot-checked."""
-    year = (dt.date(on.year, 1, 1), dt.date(on.year, 12, 31))
-    approved, checked = (
-        await session.execute(
-            select(func.count(), func.count(TekunCase.spot_checked_on)).where(
-                TekunCase.county_code == case.county_code,
-                TekunCase.decided_on.between(*year),
-                TekunCase.status.in_((TekunStatus.ACTIVE, TekunStatus.TERMINATED)),
-                TekunCase.id != case.id,
-            )
-        )
-    ).one()
+    stmt = confirmations(on.year).where(
+        TekunCase.county_code == case.county_code, TekunCase.id != case.id
+    )
+    approved, checked = (await session.execute(stmt)).one()
     return rules.spot_check_share(checked, approved, this_checked=case.spot_checked_on is not None)
 
 
