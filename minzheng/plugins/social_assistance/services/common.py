@@ -214,6 +214,28 @@ async def standard_for(
     return row, picked.standard
 
 
+class StandardsOn:
+    """:func:`standard_for` on one day, remembered per place and area: a new
+    standard recomputes every active case it governs, thousands in a city,
+    which live in a few hundred villages."""
+
+    def __init__(self, session: AsyncSession, on: dt.date) -> None:
+        self._session = session
+        self._on = on
+        self._found: dict[tuple[str, HukouType], Any] = {}
+
+    async def __call__(
+        self, region_code: str, area: HukouType
+    ) -> tuple[SocialAssistanceStandard, rules.Standard]:
+        key = (region_code, area)
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = await standard_for(
+                self._session, region_code, area, self._on
+            )
+        return found  # type: ignore[no-any-return]
+
+
 # ---------------------------------------------------------- registry facts
 
 

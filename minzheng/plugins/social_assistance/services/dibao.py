@@ -25,6 +25,7 @@ ends the withholding from the next month.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -1180,17 +1181,29 @@ async def recompute_for_standard(
             )
         )
     )
+    # every covered member's withholding date, for all the cases in one statement
+    shares: dict[int, list[dt.date | None]] = defaultdict(list)
+    for case_id, withheld_from in await session.execute(
+        select(DibaoMember.case_id, DibaoMember.share_withheld_from)
+        .join(DibaoCase, DibaoCase.id == DibaoMember.case_id)
+        .where(
+            DibaoMember.removed_on.is_(None),
+            DibaoCase.status == DibaoStatus.ACTIVE,
+            DibaoCase.area == row.area,
+            DibaoCase.region_code.between(lo, hi),
+        )
+    ):
+        shares[case_id].append(withheld_from)
+    standard_of = common.StandardsOn(session, row.effective_from)
     changed = 0
     for case in cases:
-        governing, std = await common.standard_for(
-            session, case.region_code, case.area, row.effective_from
-        )
+        governing, std = await standard_of(case.region_code, case.area)
         if governing.id != row.id or case.per_capita_income_fen is None:
             continue
-        members = len(await covered_members(session, case.id))
         start = max(row.effective_from, case.payment_from or row.effective_from)
-        withheld = await _withheld(session, case.id, start)
-        amount = rules.dibao_amount(case.per_capita_income_fen, members, std, withheld)
+        members = shares.get(case.id, [])
+        withheld = sum(1 for w in members if w is not None and w <= start)
+        amount = rules.dibao_amount(case.per_capita_income_fen, len(members), std, withheld)
         if not amount.eligible:
             _flag(case, rules.add_months(today, 1), "新标准下人均收入不低于低保标准")
             continue

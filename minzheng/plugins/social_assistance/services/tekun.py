@@ -885,11 +885,10 @@ async def recompute_for_standard(
             )
         )
     )
+    standard_of = common.StandardsOn(session, row.effective_from)
     changed = 0
     for case in cases:
-        governing, std = await common.standard_for(
-            session, case.region_code, case.area, row.effective_from
-        )
+        governing, std = await standard_of(case.region_code, case.area)
         if governing.id != row.id or case.self_care_level is None:
             continue
         amount = rules.tekun_amount(case.self_care_level, std).amount_fen

@@ -392,3 +392,27 @@ async def test_node_resolves_plugin_cases(api) -> None:
         "id": case["id"],
         "monthlyAmountFen": case["monthlyAmountFen"],
     }
+
+
+async def test_a_new_standard_reads_each_village_standard_and_the_members_once(api) -> None:
+    await set_standard(api)
+    cases = []
+    for name in ("甲", "乙", "丙"):
+        hh = await register(api, members=[member(f"{name}一"), member(f"{name}二", "SPOUSE")])
+        await monthly_income(api, hh["pk"], 2 * 20_000)
+        cases.append(await active_case(api, hh, applied=APPLIED))
+    raised = months_ago(-1)
+    with api.count_statements() as statements:
+        await set_standard(api, effective_from=raised.isoformat(), dibao=RURAL_STD + 5_000)
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    standard_reads = [s for s in reads if "FROM social_assistance_standard" in s]
+    member_reads = [s for s in reads if "FROM social_assistance_dibao_member" in s]
+    # one read of the standards per village and area (all three live in one
+    # village), one of the members for every case: not one of each per case
+    assert len(member_reads) == 1, member_reads
+    assert len(standard_reads) <= 3, standard_reads
+    async with db(api) as s:
+        from minzheng.plugins.social_assistance.models import DibaoCase
+
+        amounts = [(await s.get(DibaoCase, c["pk"])).monthly_amount_fen for c in cases]
+    assert amounts == [2 * (RURAL_STD + 5_000 - 20_000)] * 3
