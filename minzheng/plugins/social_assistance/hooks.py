@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from minzheng.core.events import HouseholdIncomeRecorded, MemberMoved, PersonChanged, PersonDied
 from minzheng.core.hookspecs import Permission, Programme, SchemaContribution, hookimpl
+
+log = logging.getLogger("minzheng.social_assistance")
+
+#: the daily run warns this many days before deadlines reach a year the
+#: working-day calendar has no rows for
+CALENDAR_WARNING_DAYS = 60
 
 
 @hookimpl
@@ -110,13 +117,27 @@ async def seed_demo(session: Any, rng: Any, today: Any) -> None:
 @hookimpl
 async def run_daily(session: Any, today: dt.date) -> dict[str, int]:
     """Close phase-outs whose last month is over; give notice to 特困 minors who aged
-    out.  Overdue deadlines and reviews need nothing: ``due_on`` is compared with
-    the date when read."""
+    out; warn when deadlines will soon reach a year the holiday calendar has no
+    rows for.  Overdue deadlines and reviews need nothing: ``due_on`` is compared
+    with the date when read."""
     from minzheng.plugins.social_assistance.services import dibao, tekun
+    from minzheng.plugins.social_assistance.services.common import calendar
 
     closed = await dibao.close_finished_phase_outs(session, today)
     minors = await tekun.terminate_minors_aged_out(session, today)
-    return {"phase_outs_closed": len(closed), "minors_given_notice": len(minors)}
+    missing = calendar().missing_years(today, CALENDAR_WARNING_DAYS)
+    if missing:
+        log.warning(
+            "working-day calendar has no rows for %s: deadlines that reach into it count "
+            "weekends only; add the year's public holidays and adjusted working days "
+            "(MINZHENG_SOCIAL_ASSISTANCE_HOLIDAYS_FILE)",
+            ", ".join(map(str, missing)),
+        )
+    return {
+        "phase_outs_closed": len(closed),
+        "minors_given_notice": len(minors),
+        "calendar_years_missing": len(missing),
+    }
 
 
 @hookimpl

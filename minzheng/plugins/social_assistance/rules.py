@@ -336,10 +336,13 @@ def next_month(d: dt.date) -> dt.date:
 @dataclass(frozen=True)
 class WorkingCalendar:
     """Working days: Monday–Friday, minus public holidays, plus adjusted working
-    weekends (调休).  Both lists are data (``data/holidays.csv``)."""
+    weekends (调休).  Both lists are data (``data/holidays.csv``, and a
+    deployment's own file for the years announced since).  ``years`` are the
+    years the data covers: beyond them only weekends are known."""
 
     holidays: frozenset[dt.date] = frozenset()
     workdays: frozenset[dt.date] = frozenset()
+    years: frozenset[int] = frozenset()
 
     def is_working_day(self, d: dt.date) -> bool:
         if d in self.workdays:
@@ -365,33 +368,47 @@ class WorkingCalendar:
             count += self.is_working_day(d)
         return count
 
-
-def load_calendar(text: str) -> WorkingCalendar:
-    """Parse ``date,kind,name`` rows; kind ``holiday`` (放假) or ``workday`` (调休上班)."""
-    holidays, workdays = set(), set()
-    for row in csv.DictReader(io.StringIO(text)):
-        day = dt.date.fromisoformat(row["date"].strip())
-        kind = row["kind"].strip()
-        if kind == "holiday":
-            holidays.add(day)
-        elif kind == "workday":
-            workdays.add(day)
-        else:
-            raise ValueError(f"unknown calendar kind {kind!r} on {day}")
-    return WorkingCalendar(frozenset(holidays), frozenset(workdays))
+    def missing_years(self, start: dt.date, days: int) -> list[int]:
+        """Years between ``start`` and ``days`` later that the data does not cover:
+        deadlines that reach into them count weekends only."""
+        last = start + dt.timedelta(days=days)
+        return [y for y in range(start.year, last.year + 1) if y not in self.years]
 
 
-def default_calendar() -> WorkingCalendar:
+def load_calendar(*texts: str) -> WorkingCalendar:
+    """Parse ``date,kind,name`` rows; kind ``holiday`` (放假) or ``workday`` (调休上班).
+
+    With several texts, a later one's row for a date replaces an earlier one's."""
+    kinds: dict[dt.date, str] = {}
+    for text in texts:
+        for row in csv.DictReader(io.StringIO(text)):
+            day = dt.date.fromisoformat(row["date"].strip())
+            kind = row["kind"].strip()
+            if kind not in ("holiday", "workday"):
+                raise ValueError(f"unknown calendar kind {kind!r} on {day}")
+            kinds[day] = kind
+    return WorkingCalendar(
+        frozenset(d for d, k in kinds.items() if k == "holiday"),
+        frozenset(d for d, k in kinds.items() if k == "workday"),
+        frozenset(d.year for d in kinds),
+    )
+
+
+def default_calendar(extra: str | None = None) -> WorkingCalendar:
     """The shipped national holiday list (``data/holidays.csv``, from the State
-    Council General Office's yearly holiday notices; add each year when announced)."""
+    Council General Office's yearly holiday notices), and ``extra``: a
+    deployment's file in the same form with the years announced since."""
     from importlib import resources
+    from pathlib import Path
 
     text = (
         resources.files("minzheng.plugins.social_assistance")
         .joinpath("data/holidays.csv")
         .read_text(encoding="utf-8")
     )
-    return load_calendar(text)
+    if not extra:
+        return load_calendar(text)
+    return load_calendar(text, Path(extra).read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

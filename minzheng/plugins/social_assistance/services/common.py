@@ -37,7 +37,9 @@ LIMITS = rules.ProcedureDeadlines()
 
 @cache
 def calendar() -> rules.WorkingCalendar:
-    return rules.default_calendar()
+    from minzheng.plugins.social_assistance.settings import SocialAssistanceSettings
+
+    return rules.default_calendar(SocialAssistanceSettings().holidays_file)
 
 
 # ------------------------------------------------------------------ checks

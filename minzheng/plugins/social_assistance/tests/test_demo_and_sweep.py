@@ -184,3 +184,20 @@ async def test_sweep_closes_finished_phase_outs_and_minors(sqlite_url) -> None:
         assert t.status.value == "terminated" and t.termination_reason.value == "minor_aged_out"
     assert await run_sweep(TODAY, sqlite_url) == (0, 0)  # idempotent
     await engine.dispose()
+
+
+async def test_the_daily_run_warns_before_deadlines_reach_an_unlisted_year(
+    sqlite_url, caplog
+) -> None:
+    from minzheng.core.daily import run_daily
+    from minzheng.core.plugins import load
+
+    plugins = load(["social_assistance"])
+    with caplog.at_level("WARNING", logger="minzheng.social_assistance"):
+        autumn = await run_daily(sqlite_url, plugins, dt.date(2026, 9, 1))
+        winter = await run_daily(sqlite_url, plugins, dt.date(2026, 12, 2))
+    assert autumn["social_assistance"]["calendar_years_missing"] == 0
+    assert winter["social_assistance"]["calendar_years_missing"] == 1
+    warned = [r.getMessage() for r in caplog.records if "calendar" in r.getMessage()]
+    assert len(warned) == 1 and "2027" in warned[0]
+    assert "MINZHENG_SOCIAL_ASSISTANCE_HOLIDAYS_FILE" in warned[0]

@@ -621,6 +621,24 @@ def test_load_calendar_refuses_unknown_kinds() -> None:
         r.load_calendar("date,kind,name\n2025-01-01,party,x\n")
 
 
+def test_a_deployment_file_adds_the_years_announced_since(tmp_path) -> None:
+    assert CAL.missing_years(D(2026, 10, 1), 60) == []
+    assert CAL.missing_years(D(2026, 12, 2), 60) == [2027]
+    # without 2027's rows, New Year's Day counts as a working day
+    assert CAL.add_working_days(D(2026, 12, 31), 1) == D(2027, 1, 1)
+    extra = tmp_path / "holidays-2027.csv"
+    extra.write_text(
+        "date,kind,name\n2027-01-01,holiday,元旦\n2026-10-10,holiday,changed here\n",
+        encoding="utf-8",
+    )
+    cal = r.default_calendar(str(extra))
+    assert cal.missing_years(D(2026, 12, 2), 60) == []
+    assert cal.add_working_days(D(2026, 12, 31), 1) == D(2027, 1, 4)
+    # a date in both lists: the deployment's row wins
+    assert not cal.is_working_day(D(2026, 10, 10)) and CAL.is_working_day(D(2026, 10, 10))
+    assert cal.holidays > CAL.holidays - {D(2026, 10, 10)}
+
+
 @pytest.mark.parametrize(
     ("today", "done", "overdue"),
     [
