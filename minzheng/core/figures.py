@@ -47,7 +47,7 @@ import zlib
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -596,12 +596,18 @@ class Figures:
         """{key parts: value} of one source, or None when it is not current."""
         if source not in self.current:
             return None
-        prefix = f"{source}:"
-        return {
-            tuple(k[len(prefix) :].split(":")): v
-            for k, v in self.values.items()
-            if k.startswith(prefix)
-        }
+        return dict(self._by_source.get(source, {}))
+
+    @cached_property
+    def _by_source(self) -> dict[str, dict[tuple[str, ...], int]]:
+        # the keys are split once: a dashboard asks each source several times
+        out: dict[str, dict[tuple[str, ...], int]] = {}
+        for key, value in self.values.items():
+            source, colon, rest = key.partition(":")
+            if not colon:
+                continue  # a key without parts, as of() has always left out
+            out.setdefault(source, {})[tuple(rest.split(":"))] = value
+        return out
 
 
 _SUMS = lasting(
