@@ -183,6 +183,38 @@ _MEMBERS = lasting(
     .order_by(Membership.id)
 )
 _CHILD_REGIONS = batch_statement(Region, Region.parent_code, (Region.code,))
+_REGIONS = batch_statement(Region, Region.code)
+_REGION_COLUMNS = tuple(c.key for c in Region.__table__.columns)
+
+
+class RegionCache:
+    """Divisions by code, kept for the life of the process.
+
+    Divisions are public reference data, the same for every reader, written
+    only by migrations and seeding; a list of households or a dashboard asks
+    for the same few hundred of them on every request.  A division found once
+    is kept (as a copy belonging to no session); one not found is asked for
+    again.  A renamed division shows its new name after a restart, as a
+    release with a data migration brings."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.found: dict[str, Region] = {}
+        self.limit = limit
+
+    def loader(self, db: Any) -> DataLoader:
+        async def load(codes: Sequence[str]) -> list[Region | None]:
+            missing = [c for c in codes if c not in self.found]
+            if missing:
+                if len(self.found) + len(missing) > self.limit:
+                    self.found.clear()
+                for row in await db.scalars(_REGIONS, {"keys": missing}):
+                    self.found[row.code] = Region(**{k: getattr(row, k) for k in _REGION_COLUMNS})
+            return [self.found.get(c) for c in codes]
+
+        return DataLoader(load_fn=load)
+
+
+REGIONS = RegionCache()
 
 
 def core_loaders(db: Any, plugins: Any = None) -> Loaders:
@@ -216,7 +248,7 @@ def core_loaders(db: Any, plugins: Any = None) -> Loaders:
             "person_by_id": lambda: by_key(db, Person),
             "payroll_by_id": lambda: by_key(db, Payroll),
             "household_by_id": lambda: by_key(db, Household),
-            "region_by_code": lambda: by_key(db, Region, Region.code),
+            "region_by_code": lambda: REGIONS.loader(db),
             "regions_by_parent": lambda: DataLoader(load_fn=child_regions),
             "members_by_household": lambda: DataLoader(load_fn=members),
             "membership_by_person": lambda: by_key(db, Membership, Membership.person_id),

@@ -329,3 +329,24 @@ async def test_region_filters_within_and_beyond_the_readers_region(api):
     page = next(s for s in seen if "FROM household" in s and "ORDER BY household.region_code" in s)
     if api.engine.dialect.name == "sqlite":
         assert "likelihood(household.region_code BETWEEN" in page
+
+
+async def test_divisions_are_read_once_per_process(api) -> None:
+    from minzheng.schema.loaders import REGIONS
+
+    REGIONS.found.clear()
+    query = '{ a: region(code: "410823") { name level parent { name } } b: region(code: "4108") { name } }'
+    with api.count_statements() as first:
+        data = await api.gql(query)
+    assert data["a"] == {"name": "武陟县", "level": "COUNTY", "parent": {"name": "焦作市"}}
+    assert data["b"]["name"] == "焦作市"
+    assert sum("FROM region" in s for s in first) == 1, "both divisions and the parent in one read"
+    with api.count_statements() as second:
+        assert await api.gql(query) == data
+    assert not any("FROM region" in s for s in second)
+    # a code that is no division is asked for again, and stays unknown
+    missing = '{ region(code: "410899") { name } }'
+    assert (await api.gql(missing))["region"] is None
+    with api.count_statements() as again:
+        assert (await api.gql(missing))["region"] is None
+    assert sum("FROM region" in s for s in again) == 1
