@@ -44,7 +44,7 @@ class AuditLogFilter:
     without_region: bool | None = strawberry.field(
         default=None,
         description="无区划 Only the entries that belong to no division (true), or none of "
-        "them (false); city-level principals only see such entries",
+        "them (false); such entries are shown to city- and province-level principals only",
     )
     since: dt.datetime | None = strawberry.field(default=None, description="起 From (inclusive)")
     until: dt.datetime | None = strawberry.field(default=None, description="止 Until (exclusive)")
@@ -86,12 +86,10 @@ class AuditFilterError(ValueError):
     pass
 
 
-def sees_system_entries(principal: Any) -> bool:
-    """May ``principal`` read the entries without a region?  Only at city level
-    or above (the unrestricted system principal too)."""
-    if not principal.region:
-        return True
-    level = divisions.DivisionCode(principal.region).level
+def sees_system_entries(region: str) -> bool:
+    """May a principal scoped to ``region`` read the entries without a region?
+    Only at city level or above."""
+    level = divisions.DivisionCode(region).level
     return level in (divisions.RegionLevel.PROVINCE, divisions.RegionLevel.CITY)
 
 
@@ -100,7 +98,7 @@ def audit_query(principal: Any, f: AuditLogFilter | None) -> Select[Any]:
     if principal.region:
         lo, hi = divisions.DivisionCode(principal.region).bounds
         in_scope: ColumnElement[bool] = AuditEntry.region_code.between(lo, hi)
-        if sees_system_entries(principal):
+        if sees_system_entries(principal.region):
             in_scope = or_(in_scope, AuditEntry.region_code.is_(None))
         stmt = stmt.where(in_scope)
     if f is None:

@@ -11,10 +11,9 @@ handling is most of the CPU the page costs.
 arguments whose type is a scalar or an enum (non-null or not), resolved either
 by strawberry's default resolver (an attribute of the source) or by a
 :func:`~minzheng.schema.direct.direct` resolver that takes neither ``info`` nor
-arguments nor permission checks.  It reads the value and serialises it with the
-type's own ``coerce_output_value``, with no ``info`` built; in
-``execute_fields``'s own loop, without a path or a call per field, when the
-value is of a class that is never awaitable.  Anything out of the ordinary
+arguments nor permission checks.  In ``execute_fields``' own loop it reads the
+value and serialises it with the type's own ``coerce_output_value``: no
+``info``, path or call per field.  Anything out of the ordinary
 takes graphql-core's own route: a null, an awaitable, a value the type cannot
 serialise, a resolver that raises (located and handled as graphql-core does),
 and every field when field middleware is installed.  The answer, errors
@@ -214,38 +213,6 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
-
-    def execute_field(
-        self,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: Any,
-        path: Any,
-        position_context: Any,
-    ) -> Any:
-        plans = self._leaves.get(parent_type.name)
-        plan = plans.get(field_details_list[0].node.name.value) if plans else None
-        if plan is None or field_details_list[0].node.arguments:
-            return super().execute_field(
-                parent_type, source, field_details_list, path, position_context
-            )
-        try:
-            result = plan.read(source)
-        except Exception as raw_error:
-            field_def = parent_type.fields[field_details_list[0].node.name.value]
-            self.handle_field_error(raw_error, field_def.type, field_details_list, path)
-            return None
-        if result is None:
-            if not plan.non_null:
-                return None
-        elif not self.is_awaitable(result):
-            try:
-                serialized = plan.coerce(result)
-            except Exception:
-                serialized = None
-            if serialized is not None and serialized is not Undefined:
-                return serialized
-        return self._complete(parent_type, field_details_list, path, position_context, result)
 
     # ------------------------------------------------------------ prefetch
 

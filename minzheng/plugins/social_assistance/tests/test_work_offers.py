@@ -152,6 +152,19 @@ async def test_three_refusals_in_a_row_let_the_county_withhold_the_members_share
         personId=head["id"],
     )
     assert denied["errors"][0]["__typename"] == "ForbiddenError"
+    # not dated before the refusal it rests on; nothing withheld
+    early_date = await step(
+        api,
+        WITHHOLD,
+        "withholdMinimumLivingGuaranteeShare",
+        caseId=case["id"],
+        version=case["version"],
+        personId=head["id"],
+        on=DECIDED.isoformat(),
+    )
+    assert early_date["case"] is None
+    assert early_date["errors"][0]["code"] == "date.before_refusal"
+    assert await count(api, DibaoMember, DibaoMember.share_withheld_from.is_not(None)) == 0
     withheld = await step(
         api,
         WITHHOLD,
