@@ -22,7 +22,9 @@ resolver that does not need the wrapper:
 graphql-core awaits whatever awaitable a resolver returns, so async resolvers
 work unchanged.  Plugins may mark their per-person and per-household fields the
 same way.  A dataloader relation is best marked :func:`prefetched`: the executor
-then loads it for all the rows of a list at once before completing them.
+then loads it for all the rows of a list at once before completing them.  A
+leaf whose resolver reads nothing of ``info`` but its context is best marked
+:func:`context_only`: the executor answers it without per-field work.
 """
 
 from __future__ import annotations
@@ -36,12 +38,13 @@ from strawberry.permission import PermissionExtension
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryOptional
 
-from minzheng.schema.executor import PLAIN_CALL, RELATION
+from minzheng.schema.executor import CONTEXT_CALL, PLAIN_CALL, RELATION
 from minzheng.schema.permissions import HasPermission
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _MARK = "__minzheng_direct__"
+_CONTEXT_ONLY = "__minzheng_context_only__"
 _SCALARS = (bool, int, float, str)
 
 
@@ -82,6 +85,22 @@ def prefetched(fn: F) -> F:
     return fn
 
 
+def context_only(fn: F) -> F:
+    """Mark a direct resolver of ``(self, info)`` that reads nothing of ``info``
+    but ``info.context`` (a personal-data field reads the principal and notes
+    the read there).  The executor then calls it for a list's rows with one
+    info for the whole list, whose path is not the row's, as it does for a
+    :func:`prefetched` relation::
+
+        @strawberry.field
+        @context_only
+        def phone(self, info: strawberry.Info) -> str | None: ...
+    """
+    setattr(fn, _MARK, True)
+    setattr(fn, _CONTEXT_ONLY, True)
+    return fn
+
+
 def is_direct(fn: Any) -> bool:
     return bool(getattr(fn, _MARK, False))
 
@@ -118,7 +137,10 @@ def _installed(schema: strawberry.Schema, owner: str, field: Any) -> Callable[..
         return plain
     if not names and not checks:
         key: str = info  # type: ignore[assignment]
-        return lambda root, graphql_info: fn(root, **{key: graphql_info})
+        with_info = lambda root, graphql_info: fn(root, **{key: graphql_info})  # noqa: E731
+        if getattr(fn, _CONTEXT_ONLY, False):
+            setattr(with_info, CONTEXT_CALL, True)
+        return with_info
 
     def resolve(root: Any, graphql_info: Any, **kwargs: Any) -> Any:
         if checks:

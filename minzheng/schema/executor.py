@@ -19,14 +19,28 @@ serialise, a resolver that raises (located and handled as graphql-core does),
 and every field when field middleware is installed.  The answer, errors
 included, is the same as graphql-core's; only the cost differs.
 
-The plans are computed once per schema (:func:`leaf_plans`).
+**Object fields** take a short path too (:class:`ObjectPlan`): a field whose
+type is an object type or a list of one, read off its source as a plain leaf
+is, or through a :func:`~minzheng.schema.direct.prefetched` relation whose
+value is at hand.  The value is checked to be plainly right (a row of the type,
+no null where none is allowed) and each row's sub-selection goes straight back
+to ``execute_fields``; a relation is called with a resolve info and arguments
+built once per field group and request, and one the prefetch already found
+loaded is not called again.  A value that is awaitable or not plainly right is
+completed by graphql-core, which reports what is wrong with it.  Leaves whose
+resolver reads only ``info.context``
+(:func:`~minzheng.schema.direct.context_only`, such as the personal-data
+fields) are answered in the loop with that shared info.
+
+The plans are computed once per schema (:func:`field_plans`).
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import datetime as dt
 import enum
+import inspect
 from collections.abc import Callable
 from decimal import Decimal
 from operator import attrgetter
@@ -35,6 +49,8 @@ from weakref import WeakKeyDictionary
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLField,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
@@ -54,15 +70,38 @@ from minzheng.schema.loaders import Pending
 PLAIN_CALL = "__minzheng_plain_call__"
 #: Set on a resolver marked :func:`minzheng.schema.direct.prefetched`.
 RELATION = "__minzheng_relation__"
+#: Set on a direct resolver of ``(source, info)`` that reads nothing of ``info``
+#: but its context (:func:`minzheng.schema.direct.context_only`): the executor
+#: may call it with one info for every row of a field group.
+CONTEXT_CALL = "__minzheng_context_call__"
 
 
 class LeafPlan(NamedTuple):
-    read: Callable[[Any], Any]
+    read: Callable[..., Any]
     coerce: Callable[[Any], Any]
     non_null: bool
+    #: ``read`` takes ``(source, info)`` (a context-only resolver), not ``(source)``
+    with_info: bool = False
+
+
+class ObjectPlan(NamedTuple):
+    """An object field, or a list of objects, read straight off its source
+    (``read``) or through a prefetched relation (``relation``, called with a
+    resolve info and the arguments built once per request)."""
+
+    read: Callable[[Any], Any] | None
+    relation: Callable[..., Any] | None
+    field: GraphQLField
+    non_null: bool
+    #: None for a single object; for a list, whether its items are non-null
+    item_non_null: bool | None
+    child: GraphQLObjectType
 
 
 _PLANS: WeakKeyDictionary[GraphQLSchema, dict[str, dict[str, LeafPlan]]] = WeakKeyDictionary()
+_FIELD_PLANS: WeakKeyDictionary[GraphQLSchema, dict[str, dict[str, LeafPlan | ObjectPlan]]] = (
+    WeakKeyDictionary()
+)
 
 
 def _reader(gfield: Any) -> Callable[[Any], Any] | None:
@@ -101,9 +140,53 @@ def leaf_plans(schema: GraphQLSchema) -> dict[str, dict[str, LeafPlan]]:
             read = _reader(gfield)
             if read is not None:
                 fields[name] = LeafPlan(read, inner.coerce_output_value, non_null)
+            elif getattr(gfield.resolve, CONTEXT_CALL, False):
+                fields[name] = LeafPlan(gfield.resolve, inner.coerce_output_value, non_null, True)
         if fields:
             plans[gtype.name] = fields
     _PLANS[schema] = plans
+    return plans
+
+
+def _object_plan(gfield: GraphQLField) -> ObjectPlan | None:
+    ftype: Any = gfield.type
+    non_null = isinstance(ftype, GraphQLNonNull)
+    inner = ftype.of_type if non_null else ftype
+    item_non_null = None
+    if isinstance(inner, GraphQLList):
+        item = inner.of_type
+        item_non_null = isinstance(item, GraphQLNonNull)
+        inner = item.of_type if item_non_null else item
+    if not isinstance(inner, GraphQLObjectType):
+        return None  # a scalar, an interface or union, a list of lists
+    if getattr(gfield.resolve, RELATION, False):
+        return ObjectPlan(None, gfield.resolve, gfield, non_null, item_non_null, inner)
+    read = None if gfield.args else _reader(gfield)
+    if read is None:
+        return None
+    return ObjectPlan(read, None, gfield, non_null, item_non_null, inner)
+
+
+def field_plans(schema: GraphQLSchema) -> dict[str, dict[str, LeafPlan | ObjectPlan]]:
+    """Type name → field name → the plan of each field the executor answers
+    itself: plain leaves (:func:`leaf_plans`) and object fields read off their
+    source or through a prefetched relation."""
+    plans = _FIELD_PLANS.get(schema)
+    if plans is not None:
+        return plans
+    leaves = leaf_plans(schema)
+    plans = {}
+    for gtype in schema.type_map.values():
+        if not isinstance(gtype, GraphQLObjectType) or gtype.name.startswith("__"):
+            continue
+        fields: dict[str, LeafPlan | ObjectPlan] = dict(leaves.get(gtype.name, {}))
+        for name, gfield in gtype.fields.items():
+            plan = _object_plan(gfield)
+            if plan is not None:
+                fields[name] = plan
+        if fields:
+            plans[gtype.name] = fields
+    _FIELD_PLANS[schema] = plans
     return plans
 
 
@@ -111,6 +194,8 @@ def leaf_plans(schema: GraphQLSchema) -> dict[str, dict[str, LeafPlan]]:
 #: are met (an enum member's class is its enum)
 _PLAIN: set[type] = {str, int, float, bool, dt.date, dt.datetime, Decimal}
 _FAILED = object()
+#: an object field the short path leaves to graphql-core's ``execute_field``
+_SLOW = object()
 
 
 def _objects(values: list[Any]) -> list[Any]:
@@ -122,6 +207,19 @@ def _objects(values: list[Any]) -> list[Any]:
         elif value is not None:
             out.append(value)
     return out
+
+
+async def _settled(futures: list[Any]) -> None:
+    """Wait until every future has a result or an error (which stays with its
+    future, for the row that reads it).
+
+    A level's futures belong to a few dataloader batches, and a batch sets all
+    of its futures at once: one wait per batch, not one callback per future
+    as ``gather`` would add."""
+    for future in futures:
+        if not future.done():
+            with contextlib.suppress(Exception):  # the row's field reports it
+                await future
 
 
 def _not_awaitable(value: Any, is_awaitable: Callable[[Any], bool]) -> bool:
@@ -140,7 +238,13 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
-        self._leaves = {} if manager and manager.middlewares else leaf_plans(self.schema)
+        self._plans = {} if manager and manager.middlewares else field_plans(self.schema)
+        #: per field group (its identity): the resolve info and arguments its
+        #: relation is called with, built once per request
+        self._calls: dict[int, tuple[Any, dict[str, Any]]] = {}
+        #: (field group, source) → (source, value): relations the prefetch found
+        #: loaded, so that completing the row does not call them again
+        self._ready: dict[tuple[int, int], tuple[Any, Any]] = {}
 
     def execute_fields(
         self,
@@ -153,7 +257,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's ``execute_fields``, with plain leaves answered in the
         loop: no path, no call, no awaitable check for a value that is plainly
         not one.  Whatever is not answered there goes to :meth:`execute_field`."""
-        plans = self._leaves.get(parent_type.name)
+        plans = self._plans.get(parent_type.name)
         if plans is None:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
@@ -166,9 +270,38 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 node = field_details_list[0].node
                 plan = plans.get(node.name.value)
                 value = _FAILED
-                if plan is not None and not node.arguments:
+                if type(plan) is ObjectPlan:
+                    result = self._object_field(
+                        plan,
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        path,
+                        response_name,
+                        position_context,
+                    )
+                    if result is not _SLOW:
+                        results[response_name] = result
+                        if (
+                            result is not None
+                            and result.__class__ is not dict
+                            and is_awaitable(result)
+                        ):
+                            awaitable_fields.append(response_name)
+                        continue
+                elif isinstance(plan, LeafPlan) and not node.arguments:
                     try:
-                        value = plan.read(source_value)
+                        if plan.with_info:
+                            info = self._call(
+                                parent_type.fields[node.name.value],
+                                parent_type,
+                                field_details_list,
+                                path,
+                                response_name,
+                            )[0]
+                            value = plan.read(source_value, info)
+                        else:
+                            value = plan.read(source_value)
                     except Exception:
                         value = _FAILED  # execute_field reads it again and reports it
                     if value is None:
@@ -213,6 +346,208 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    # ------------------------------------------------------------ objects
+
+    def _call(
+        self,
+        field: GraphQLField,
+        parent_type: GraphQLObjectType,
+        field_details_list: Any,
+        path: Any,
+        response_name: str,
+    ) -> tuple[Any, dict[str, Any]]:
+        """The resolve info and arguments of a field group, built on first use.
+
+        The info is shared by every row the group is resolved for: the
+        resolvers called with it read its context, never its path (see
+        :func:`~minzheng.schema.direct.prefetched` and
+        :func:`~minzheng.schema.direct.context_only`)."""
+        key = id(field_details_list)
+        call = self._calls.get(key)
+        if call is None:
+            first = field_details_list[0]
+            args = (
+                get_argument_values(
+                    field,
+                    first.node,
+                    self.variable_values,
+                    first.fragment_variable_values,
+                    self.hide_suggestions,
+                )
+                if field.args or first.node.arguments
+                else {}
+            )
+            info = self.build_resolve_info(
+                field,
+                to_nodes(field_details_list),
+                parent_type,
+                Path(path, response_name, parent_type.name),
+            )
+            # the group is kept alive by graphql-core's collect_subfields cache
+            call = self._calls[key] = (info, args)
+        return call
+
+    def _object_field(
+        self,
+        plan: ObjectPlan,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Any,
+        response_name: str,
+        position_context: Any,
+    ) -> Any:
+        """An object field, or a list of objects, completed without graphql-core's
+        per-field machinery when its value is at hand and plainly right: the
+        rows' sub-selections go straight back to :meth:`execute_fields`.
+        ``_SLOW`` leaves the field to ``execute_field``; a value that is not
+        plainly right (awaitable, null where one is not allowed, not a row of
+        the type) is completed by graphql-core, which reports it."""
+        if position_context is not None or field_details_list[0].node.directives:
+            return _SLOW  # deferred or streamed: graphql-core's incremental delivery
+        field_path = Path(path, response_name, parent_type.name)
+        try:
+            info, args = self._call(
+                plan.field, parent_type, field_details_list, path, response_name
+            )
+            if plan.read is not None:
+                value = plan.read(source)
+            else:
+                ready = self._ready.get((id(field_details_list), id(source)))
+                if ready is not None and ready[0] is source:
+                    value = ready[1]
+                else:
+                    value = plan.relation(source, info, **args)  # type: ignore[misc]
+        except Exception:
+            return _SLOW  # execute_field calls it again and reports the error
+        child = plan.child
+        if value is None:
+            if plan.non_null:
+                return self._complete(
+                    parent_type, field_details_list, field_path, position_context, value
+                )
+            return None
+        collected = self.collect_subfields(child, field_details_list)
+        if collected.new_defer_usages or not self._rows_of(child, value, plan, info):
+            return self._complete(
+                parent_type, field_details_list, field_path, position_context, value
+            )
+        grouped = collected.grouped_field_set
+        return_type = plan.field.type
+        if plan.item_non_null is None:
+            try:
+                result = self.execute_fields(child, value, field_path, grouped, None)
+            except Exception as error:
+                self.handle_field_error(error, return_type, field_details_list, field_path)
+                return None
+            if self.is_awaitable(result):
+                return self._guarded(result, return_type, field_details_list, field_path)
+            return result
+        if not self._prefetching:
+            pending = self._prefetch([(child, field_details_list, _objects([value]))])
+            if pending is not None:
+
+                async def after_prefetch() -> Any:
+                    await pending
+                    rows = self._rows(child, value, grouped, field_details_list, field_path,
+                                      return_type, prefetched=True)  # fmt: skip
+                    return await rows if self.is_awaitable(rows) else rows
+
+                return after_prefetch()
+        return self._rows(
+            child, value, grouped, field_details_list, field_path, return_type, prefetched=True
+        )
+
+    def _rows_of(self, child: GraphQLObjectType, value: Any, plan: ObjectPlan, info: Any) -> bool:
+        """Whether a value is plainly what the plan's type expects: a row of
+        the child type, or a list or tuple of such rows (and nulls where the
+        items may be null)."""
+        is_type_of = child.is_type_of
+        is_awaitable = self.is_awaitable
+        if plan.item_non_null is None:
+            items: Any = (value,)
+        elif value.__class__ is list or value.__class__ is tuple:
+            items = value
+        else:
+            return False
+        for item in items:
+            if item is None:
+                if plan.item_non_null:
+                    return False
+            elif is_type_of is not None:
+                if is_type_of(item, info) is not True:
+                    return False
+            elif is_awaitable(item):
+                return False
+        return True
+
+    def _rows(
+        self,
+        child: GraphQLObjectType,
+        items: Any,
+        grouped: Any,
+        field_details_list: Any,
+        path: Any,
+        return_type: Any,
+        prefetched: bool,
+    ) -> Any:
+        """A list's rows, each completed by :meth:`execute_fields`; errors are
+        located and handled as graphql-core's list completion does."""
+        item_type = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        item_type = item_type.of_type
+        completed: list[Any] = []
+        awaiting: list[int] = []
+        outer = self._prefetching
+        self._prefetching = prefetched or outer
+        try:
+            for index, item in enumerate(items):
+                if item is None:
+                    completed.append(None)
+                    continue
+                item_path = Path(path, index, None)
+                try:
+                    row = self.execute_fields(child, item, item_path, grouped, None)
+                except Exception as error:
+                    self.handle_field_error(error, item_type, field_details_list, item_path)
+                    row = None
+                else:
+                    if row.__class__ is not dict and self.is_awaitable(row):
+                        row = self._guarded(row, item_type, field_details_list, item_path)
+                        awaiting.append(index)
+                completed.append(row)
+        except Exception as error:
+            if awaiting:
+                self.settle_in_background([completed[i] for i in awaiting])
+            self.handle_field_error(error, return_type, field_details_list, path)
+            return None
+        finally:
+            self._prefetching = outer
+        if not awaiting:
+            return completed
+
+        async def rows() -> Any:
+            try:
+                awaited = await gather_with_cancel(*(completed[i] for i in awaiting))
+            except Exception as error:
+                self.handle_field_error(error, return_type, field_details_list, path)
+                return None
+            for index, row in zip(awaiting, awaited, strict=True):
+                completed[index] = row
+            return completed
+
+        return rows()
+
+    async def _guarded(
+        self, awaitable: Any, return_type: Any, field_details_list: Any, path: Any
+    ) -> Any:
+        """Await a row's completion; an error is handled as graphql-core handles
+        one from an awaited field or list item."""
+        try:
+            return await awaitable
+        except Exception as error:
+            self.handle_field_error(error, return_type, field_details_list, path)
+            return None
 
     # ------------------------------------------------------------ prefetch
 
@@ -276,7 +611,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
         async def rest(level: Any, futures: list[Any]) -> None:
             while True:
-                await asyncio.gather(*futures, return_exceptions=True)
+                await _settled(futures)
                 futures, below = self._relations(level)
                 while not futures:
                     if not below:
@@ -308,8 +643,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     )
                 elif isinstance(child_type, GraphQLObjectType):
                     read = _reader(field_def)  # a plain attribute, or a pure direct resolver
-                    if read is None:
-                        continue
+                    if read is None or inspect.iscoroutinefunction(read):
+                        continue  # an async resolver is left to run when its row completes
                     values = []
                     for source in sources:
                         try:
@@ -334,25 +669,13 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         sources: list[Any],
         futures: list[Any],
     ) -> list[Any]:
-        node = sub[0].node
         try:
-            args = (
-                get_argument_values(
-                    field_def,
-                    node,
-                    self.variable_values,
-                    sub[0].fragment_variable_values,
-                    self.hide_suggestions,
-                )
-                if field_def.args or node.arguments
-                else {}
-            )
+            info, args = self._call(field_def, parent_type, sub, None, response_name)
         except Exception:
             return []  # the field's own execution reports it
-        info = self.build_resolve_info(
-            field_def, to_nodes(sub), parent_type, Path(None, response_name, parent_type.name)
-        )
         values = []
+        ready = self._ready
+        group = id(sub)
         for source in sources:
             try:
                 value = resolve(source, info, **args)
@@ -362,6 +685,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 futures.append(value.future)
             else:
                 values.append(value)
+                # kept with its source, so that the source's id is not reused
+                ready[group, id(source)] = (source, value)
         return values
 
     def _complete(

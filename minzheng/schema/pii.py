@@ -39,7 +39,7 @@ from strawberry.extensions import SchemaExtension
 
 from minzheng.core.idnumber import mask_id_number
 from minzheng.core.models import AuditEntry
-from minzheng.schema.direct import direct
+from minzheng.schema.direct import context_only
 
 PII_READ = "pii:read"
 AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[assignment]
@@ -117,7 +117,7 @@ def pii_field(kind: str, attr: str, description: str, *, person: str | None = No
             return value  # type: ignore[no-any-return]
         return mask(kind, value)
 
-    return strawberry.field(resolver=direct(resolve), description=description)
+    return strawberry.field(resolver=context_only(resolve), description=description)
 
 
 def mask_record(values: dict[str, Any] | None, principal: Any) -> dict[str, Any] | None:

@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 import strawberry
+from executors import make_schema
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from minzheng.schema import direct as direct_module
 from minzheng.schema.direct import direct
-from minzheng.schema.executor import Executor, leaf_plans
+from minzheng.schema.executor import leaf_plans
 
 
 @strawberry.enum
@@ -97,16 +96,6 @@ class Counting(SchemaExtension):
         return _next(root, info, *args, **kwargs)
 
 
-def make_schema(fast: bool, extensions: list[Any] | None = None) -> strawberry.Schema:
-    schema = strawberry.Schema(
-        query=Query,
-        extensions=extensions or [],
-        execution_context_class=Executor if fast else StrawberryGraphQLCoreExecutionContext,
-    )
-    direct_module.install(schema)
-    return schema
-
-
 QUERIES = [
     "{ things { name colour score label } }",
     "{ things { n: name name ...F __typename } } fragment F on Thing { label colour }",
@@ -131,36 +120,38 @@ async def answer(schema: strawberry.Schema, query: str) -> tuple[Any, list[Any]]
 
 @pytest.mark.parametrize("query", QUERIES)
 async def test_the_short_path_answers_as_graphql_core(query: str) -> None:
-    assert await answer(make_schema(True), query) == await answer(make_schema(False), query)
+    assert await answer(make_schema(Query, True), query) == await answer(
+        make_schema(Query, False), query
+    )
 
 
 async def test_what_the_short_path_answers() -> None:
-    data, errors = await answer(make_schema(True), QUERIES[0])
+    data, errors = await answer(make_schema(Query, True), QUERIES[0])
     assert data["things"][0] == {"name": "甲", "colour": "RED", "score": 1.5, "label": "thing-1"}
     assert data["things"][1]["name"] is None
     # "green" is no Colour and "many" no Float: the third thing is null, with an error
     assert data["things"][2] is None
     assert errors and all(path[:2] == ["things", 2] for _, path, _ in errors)
 
-    data, errors = await answer(make_schema(True), QUERIES[2])
+    data, errors = await answer(make_schema(Query, True), QUERIES[2])
     assert data["things"][1] is None and data["things"][0] == {"strictName": "甲"}
     assert (
         "Cannot return null for non-nullable field Thing.strictName.",
         ["things", 1, "strictName"],
     ) in [e[:2] for e in errors]
 
-    data, errors = await answer(make_schema(True), QUERIES[3])
+    data, errors = await answer(make_schema(Query, True), QUERIES[3])
     assert data == {"things": [None, None, None]}
     assert [e[:2] for e in errors] == [
         (f"broken {i}", ["things", i - 1, "broken"]) for i in (1, 2, 3)
     ]
 
-    data, _ = await answer(make_schema(True), QUERIES[4])
+    data, _ = await answer(make_schema(Query, True), QUERIES[4])
     assert data["things"][0] == {"later": "later-1", "label": "thing-1"}
 
 
 def test_plans_cover_plain_leaves_only() -> None:
-    plans = leaf_plans(make_schema(True)._schema)
+    plans = leaf_plans(make_schema(Query, True)._schema)
     assert set(plans["Thing"]) == {
         "name",
         "colour",
@@ -178,7 +169,7 @@ def test_plans_cover_plain_leaves_only() -> None:
 async def test_field_middleware_sees_every_field() -> None:
     Counting.calls = 0
     query = "{ things { label name } }"
-    fast = await answer(make_schema(True, [Counting]), query)
+    fast = await answer(make_schema(Query, True, [Counting]), query)
     fast_calls, Counting.calls = Counting.calls, 0
-    slow = await answer(make_schema(False, [Counting]), query)
+    slow = await answer(make_schema(Query, False, [Counting]), query)
     assert fast == slow and fast_calls == Counting.calls == 1 + 3 * 2

@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 import strawberry
+from executors import make_schema
 from strawberry.dataloader import DataLoader
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from minzheng.schema import direct as direct_module
 from minzheng.schema.direct import prefetched
-from minzheng.schema.executor import Executor
 from minzheng.schema.loaders import Pending, loaded
 
 
@@ -113,18 +111,11 @@ class Query:
         return [Wrapper(Parent(i)) for i in range(1, 6)]  # type: ignore[misc]
 
 
-def make_schema(fast: bool) -> strawberry.Schema:
-    schema = strawberry.Schema(
-        query=Query,
-        execution_context_class=Executor if fast else StrawberryGraphQLCoreExecutionContext,
-    )
-    direct_module.install(schema)
-    return schema
-
-
 async def run(fast: bool, query: str) -> tuple[Any, list[Any], list[tuple[str, list[Any]]]]:
     batches: list[tuple[str, list[Any]]] = []
-    result = await make_schema(fast).execute(query, context_value={"loaders": loaders(batches)})
+    result = await make_schema(Query, fast).execute(
+        query, context_value={"loaders": loaders(batches)}
+    )
     errors = sorted((e.message, e.path) for e in result.errors or [])
     return result.data, errors, batches
 
