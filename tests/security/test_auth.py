@@ -94,6 +94,45 @@ def test_refused_tokens_have_their_own_code(make, code: str) -> None:  # type: i
     assert code_of(hs_verifier().verify, make()) == code
 
 
+def test_a_verified_token_is_kept_until_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    v = hs_verifier(leeway=30)
+    good = token(ttl=dt.timedelta(minutes=5))
+    first = v.verify(good)
+    assert v.verify(good) is first  # kept: not decoded again
+
+    def no_decoding(*_a: object, **_k: object) -> None:
+        raise AssertionError("a kept token is not decoded again")
+
+    monkeypatch.setattr(jwt, "decode", no_decoding)
+    assert v.verify(good).subject == "u1"
+    monkeypatch.undo()
+
+    # its expiry is checked on every use, with the same leeway as a fresh one
+    import minzheng.core.auth as auth
+
+    later = auth.time.time() + 5 * 60 + 29
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    assert v.verify(good) is first
+    monkeypatch.setattr(auth.time, "time", lambda: later + 2)
+    assert code_of(v.verify, good) == "TOKEN_EXPIRED"
+    assert good not in v._verified
+    # a token refused once is refused again: nothing is kept for it
+    forged = good[:-2] + ("AA" if not good.endswith("AA") else "BB")
+    monkeypatch.undo()
+    assert code_of(v.verify, forged) == "TOKEN_BAD_SIGNATURE"
+    assert code_of(v.verify, forged) == "TOKEN_BAD_SIGNATURE"
+
+
+def test_the_verified_tokens_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    v = hs_verifier()
+    monkeypatch.setattr(TokenVerifier, "VERIFIED_MAX", 3)
+    tokens = [token(subject=f"u{i}") for i in range(5)]
+    for t in tokens:
+        v.verify(t)
+    assert list(v._verified) == tokens[2:]  # the oldest went first
+    assert v.verify(tokens[0]).subject == "u0"  # verified again when asked
+
+
 def test_tampered_payload_is_refused() -> None:
     head, _payload, sig = token().split(".")
     forged = jwt.decode(token(), options={"verify_signature": False})
