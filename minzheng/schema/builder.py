@@ -23,7 +23,7 @@ from minzheng.schema import composed, direct
 from minzheng.schema import payroll as payroll_schema
 from minzheng.schema import registry as core_registry
 from minzheng.schema.errors import ERROR_TYPES
-from minzheng.schema.executor import Executor, leaf_plans
+from minzheng.schema.executor import Executor, field_plans
 from minzheng.schema.statistics import RegionStatisticsBase
 from minzheng.schema.types import HouseholdBase, PersonBase, RegionBase
 
@@ -131,5 +131,5 @@ def build_schema(
         execution_context_class=Executor,
     )
     direct.install(schema)
-    leaf_plans(schema._schema)  # after install: direct resolvers are plans too
+    field_plans(schema._schema)  # after install: direct resolvers are plans too
     return schema

@@ -140,7 +140,9 @@ def leaf_plans(schema: GraphQLSchema) -> dict[str, dict[str, LeafPlan]]:
             read = _reader(gfield)
             if read is not None:
                 fields[name] = LeafPlan(read, inner.coerce_output_value, non_null)
-            elif getattr(gfield.resolve, CONTEXT_CALL, False):
+            elif getattr(gfield.resolve, CONTEXT_CALL, False) or getattr(
+                gfield.resolve, RELATION, False
+            ):
                 fields[name] = LeafPlan(gfield.resolve, inner.coerce_output_value, non_null, True)
         if fields:
             plans[gtype.name] = fields
