@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint schema bench bench-quick clean
+.PHONY: demo test lint schema bench bench-quick bench-profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench run --persons 10000 --quick
+
+# Where one query's time goes: make bench-profile Q=2_township_households [PERSONS=1000000]
+# [POSTGRES=url]; writes bench/out/profile-$(Q).md
+Q ?= 2_township_households
+PERSONS ?= 10000
+bench-profile: $(STAMP)
+	$(BIN)/python -m bench profile $(Q) --persons $(PERSONS) $(if $(POSTGRES),--postgres $(POSTGRES)) \
+		--out bench/out/profile-$(Q).md
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

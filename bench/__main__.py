@@ -1,4 +1,6 @@
-"""``python -m bench run --persons N [--quick] [--postgres URL] [--out DIR]``."""
+"""``python -m bench run --persons N [--quick] [--postgres URL] [--out DIR]``,
+``python -m bench profile QUERY [--persons N] [--postgres URL]``,
+``python -m bench report JSON``."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from bench import experiments, report
 from bench.run import Config, main
 
 HERE = Path(__file__).resolve().parent
+#: the queries a profile can run (query 5 writes; it is measured, not profiled)
+QUERIES = [p.stem for p in sorted((HERE / "queries").glob("[1-4]_*.graphql"))]
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -59,9 +63,28 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     rep = sub.add_parser("report", help="write the Markdown report again from a JSON file")
     rep.add_argument("json", type=Path, help="a results JSON written by `run`")
+    prof = sub.add_parser(
+        "profile", help="where one query's time goes (pyinstrument), beside its baseline's"
+    )
+    prof.add_argument("query", help="a query of the mix: " + ", ".join(QUERIES))
+    prof.add_argument("--persons", type=int, default=10_000, help="registry size (cached)")
+    prof.add_argument("--postgres", metavar="URL", help="profile on this PostgreSQL server")
+    prof.add_argument("--requests", type=int, default=200, help="requests per variant")
+    prof.add_argument(
+        "--variants",
+        default="core,full,baseline",
+        help="core (the baseline's answer), full (with the plugins' fields), baseline",
+    )
+    prof.add_argument("--out", type=Path, default=None, help="write the Markdown here too")
     args = parser.parse_args(argv)
     if args.command == "report":
         return args
+    if args.command == "profile":
+        if args.query not in QUERIES:
+            parser.error(f"unknown query {args.query!r} (one of {', '.join(QUERIES)})")
+        bad = set(args.variants.split(",")) - {"core", "full", "baseline"}
+        if bad:
+            parser.error(f"unknown variants {', '.join(sorted(bad))}")
     if args.persons < 1000:
         parser.error("--persons must be at least 1000")
     return args
@@ -74,6 +97,13 @@ def cli(argv: list[str] | None = None) -> int:
         md, js = report.write(results, args.json.parent, quick=results.get("quick", False),
                               tag="-".join(results.get("tries") or {}))  # fmt: skip
         print(f"wrote {md} (from {js})")
+        return 0
+    if args.command == "profile":
+        from bench import profile
+
+        text = profile.main(args.persons, args.query, args.variants.split(","), args.requests,
+                            args.postgres, args.out)  # fmt: skip
+        print(text)
         return 0
     cfg = Config.for_run(args.persons, args.quick, args.postgres)
     cfg.plugins = args.plugins

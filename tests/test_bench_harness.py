@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from graphql import parse
 
-from bench import documents, experiments, report, server
+from bench import documents, experiments, profile, report, server
 from bench import run as bench_run
 from bench.__main__ import parse as parse_cli
 from bench.measure import (
@@ -108,6 +108,43 @@ async def test_baselines_answer_exactly_what_graphql_answers(seeded: str) -> Non
         assert problems == []
     finally:
         await app.engine.dispose()
+
+
+async def test_a_profile_breaks_a_query_down_beside_its_baseline(seeded: str) -> None:
+    app = server.build(seeded)
+    try:
+        plugins = app.gateway.state.minzheng.plugins
+        label, rows, trees = await profile.profile_app(
+            app, plugins, "2_township_households", ["core", "baseline"], 8
+        )
+    finally:
+        await app.engine.dispose()
+    assert label == "2 township households (50)"
+    core, base = dict(rows)["GraphQL core"], dict(rows)["baseline"]
+    assert core.requests == base.requests == 8
+    for b in (core, base):
+        assert b.seconds > 0
+        assert sum(b.stages.values()) == pytest.approx(b.seconds)
+        assert sum(b.libraries.values()) == pytest.approx(b.seconds)
+    completing = "complete the result (executor, resolvers)"
+    assert core.stages[completing] > 0 and base.stages[completing] == 0
+    assert core.libraries["minzheng executor"] > 0 and base.libraries["minzheng executor"] == 0
+    text = profile.render("q2", 8, rows, trees)
+    assert "## By stage of the request" in text and "| **total** |" in text
+    assert "### GraphQL core: 8 requests" in text and "### baseline: 8 requests" in text
+
+
+def test_the_profile_command_checks_its_arguments() -> None:
+    args = parse_cli(["profile", "3_person_by_id_number", "--variants", "core,baseline"])
+    assert (args.query, args.variants, args.persons) == (
+        "3_person_by_id_number",
+        "core,baseline",
+        10_000,
+    )
+    with pytest.raises(SystemExit):
+        parse_cli(["profile", "5_register_household"])
+    with pytest.raises(SystemExit):
+        parse_cli(["profile", "2_township_households", "--variants", "core,fast"])
 
 
 async def test_both_executors_answer_the_query_mix_alike(seeded: str) -> None:
