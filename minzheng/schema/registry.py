@@ -290,9 +290,12 @@ class RegistryQuery:
             raise GraphQLError(
                 f"{code!r} is not a division code", extensions={"code": "BAD_REGION_CODE"}
             ) from None
-        region = await ctx(info).loaders["region_by_code"].load(parsed.full)
+        loaders = ctx(info).loaders
+        region = await loaders["region_by_code"].load(parsed.full)
         if region is None:
             return None
+        # the kept figures, read before the fields ask: they then answer at once
+        await loaders["region_figures"].load(parsed.full)
         return composed.RegionStatistics(code=parsed.full)  # type: ignore[no-any-return]
 
 

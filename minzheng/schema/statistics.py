@@ -11,8 +11,8 @@ figures of their own source.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -20,12 +20,17 @@ from strawberry.dataloader import DataLoader
 from minzheng.core import figures as pre
 from minzheng.core.divisions import DivisionCode
 from minzheng.core.idnumber import Sex as CoreSex
+from minzheng.schema.direct import direct
 from minzheng.schema.enums import Sex
 from minzheng.schema.limits import list_size
+from minzheng.schema.loaders import Pending, loaded
 from minzheng.schema.pii import small_cell, small_cells
 from minzheng.schema.types import ctx
 
 AGE_BANDS = pre.AGE_BANDS
+T = TypeVar("T")
+#: one source's figures for a division: key parts → value
+SourceFigures = dict[tuple[str, ...], int]
 
 
 @strawberry.type(description="按性别 A count by sex")
@@ -62,42 +67,72 @@ class RegionStatisticsBase:
         (key parts → value): see :func:`region_figures`."""
         return await region_figures(info, self.code, source, on)
 
-    async def _persons(self, info: strawberry.Info) -> dict[tuple[Any, str], int]:
-        """Living persons by (sex, age band), shared by ``population``, ``bySex``
-        and ``byAgeBand``."""
-        found = await self.figures(info, pre.REGISTRY)
-        return {(CoreSex(k[1]), k[2]): n for k, n in found.items() if k[0] == "persons"}
+    def answer(self, info: strawberry.Info, source: str, then: Callable[[SourceFigures], T]) -> Any:
+        """``then(figures of source)``: at once when the division's kept figures
+        are loaded already (``regionStatistics`` loads them before it answers)
+        and hold for today, else an awaitable of it (:meth:`figures`).  A field
+        written this way and marked :func:`~minzheng.schema.direct.direct`
+        completes without a coroutine."""
+        found = loaded(ctx(info).loaders["region_figures"], self.code)
+        if not isinstance(found, Pending) and found is not None:
+            kept = found.of(source)
+            if kept is not None:
+                return then(kept)
+
+        async def later() -> T:
+            return then(await self.figures(info, source))
+
+        return later()
 
     @strawberry.field(description="人口 Living registered persons (null: small cell)")
-    async def population(self, info: strawberry.Info) -> int | None:
-        return small_cell(info, sum((await self._persons(info)).values()))
+    @direct
+    def population(self, info: strawberry.Info) -> int | None:
+        return self.answer(  # type: ignore[no-any-return]
+            info, pre.REGISTRY, lambda found: small_cell(info, sum(_persons(found).values()))
+        )
 
     @strawberry.field(description="户数 Registered households (null: small cell)")
-    async def households(self, info: strawberry.Info) -> int | None:
-        return small_cell(info, (await self.figures(info, pre.REGISTRY)).get(("households",), 0))
+    @direct
+    def households(self, info: strawberry.Info) -> int | None:
+        return self.answer(  # type: ignore[no-any-return]
+            info, pre.REGISTRY, lambda found: small_cell(info, found.get(("households",), 0))
+        )
 
     @strawberry.field(description="按性别 Living persons by sex", metadata=list_size(len(Sex)))
-    async def by_sex(self, info: strawberry.Info) -> list[SexCount]:
-        by_sex: dict[Any, int] = {}
-        for (sex, _band), n in (await self._persons(info)).items():
-            by_sex[sex] = by_sex.get(sex, 0) + n
-        ordered = sorted(by_sex.items(), key=lambda item: str(item[0].value))
-        counts = small_cells(info, [n for _s, n in ordered])
-        return [SexCount(sex=s, count=c) for (s, _n), c in zip(ordered, counts, strict=True)]
+    @direct
+    def by_sex(self, info: strawberry.Info) -> list[SexCount]:
+        def counts(found: SourceFigures) -> list[SexCount]:
+            by_sex: dict[Any, int] = {}
+            for (sex, _band), n in _persons(found).items():
+                by_sex[sex] = by_sex.get(sex, 0) + n
+            ordered = sorted(by_sex.items(), key=lambda item: str(item[0].value))
+            shown = small_cells(info, [n for _s, n in ordered])
+            return [SexCount(sex=s, count=c) for (s, _n), c in zip(ordered, shown, strict=True)]
+
+        return self.answer(info, pre.REGISTRY, counts)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="按年龄段 Living persons by age band (0-15, 16-59, 60-79, 80+)",
         metadata=list_size(len(AGE_BANDS)),
     )
-    async def by_age_band(self, info: strawberry.Info) -> list[AgeBandCount]:
-        counts: dict[str, int] = {}
-        for (_sex, band), n in (await self._persons(info)).items():
-            counts[band] = counts.get(band, 0) + n
-        shown = small_cells(info, [counts.get(label, 0) for _l, _h, label in AGE_BANDS])
-        return [
-            AgeBandCount(band=label, count=c)
-            for (_l, _h, label), c in zip(AGE_BANDS, shown, strict=True)
-        ]
+    @direct
+    def by_age_band(self, info: strawberry.Info) -> list[AgeBandCount]:
+        def counts(found: SourceFigures) -> list[AgeBandCount]:
+            by_band: dict[str, int] = {}
+            for (_sex, band), n in _persons(found).items():
+                by_band[band] = by_band.get(band, 0) + n
+            shown = small_cells(info, [by_band.get(label, 0) for _l, _h, label in AGE_BANDS])
+            return [
+                AgeBandCount(band=label, count=c)
+                for (_l, _h, label), c in zip(AGE_BANDS, shown, strict=True)
+            ]
+
+        return self.answer(info, pre.REGISTRY, counts)  # type: ignore[no-any-return]
+
+
+def _persons(found: SourceFigures) -> dict[tuple[Any, str], int]:
+    """Living persons by (sex, age band), from the registry's figures."""
+    return {(CoreSex(k[1]), k[2]): n for k, n in found.items() if k[0] == "persons"}
 
 
 async def region_figures(
