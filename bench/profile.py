@@ -32,7 +32,8 @@ from minzheng.gateway.app import settle_heap
 #: stage one of whose markers names a frame on its stack
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("write the personal-data audit", ("write_pii_audit", "GroupCommit.", "_flush")),
-    ("event loop idle (waiting on the database's thread)", ("epoll.poll", "selectors.py")),
+    # SQLite's writes run on a thread of their own; PostgreSQL answers over a socket
+    ("event loop idle (waiting on the database)", ("epoll.poll", "selectors.py")),
     ("serialise the response (JSON)", ("encode_json", "json/encoder.py")),
     # SQLAlchemy runs in a greenlet of its own: its frames name the stage
     (
@@ -40,8 +41,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("dispatch_batch", "sqlalchemy/", "aiosqlite/", "asyncpg/", "sqlite_driver.py"),
     ),
     (
-        "complete the result (executor, resolvers)",
-        ("Executor.", "execute_fields", "complete_value", "execute_field"),
+        "complete the result (executor, resolvers; the baseline's assembly)",
+        ("Executor.", "execute_fields", "complete_value", "execute_field", "bench/baseline.py"),
     ),
     (
         "parse, validate, cost check",
