@@ -48,13 +48,16 @@ from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
     get_named_type,
 )
 from graphql.execution.executor import to_nodes
@@ -82,6 +85,9 @@ class LeafPlan(NamedTuple):
     non_null: bool
     #: ``read`` takes ``(source, info)`` (a context-only resolver), not ``(source)``
     with_info: bool = False
+    #: the class of value the type serialises as itself (``str`` for String and
+    #: ID, ``bool`` for Boolean): such a value is answered without a call
+    exact: type | None = None
 
 
 class ObjectPlan(NamedTuple):
@@ -97,6 +103,9 @@ class ObjectPlan(NamedTuple):
     item_non_null: bool | None
     child: GraphQLObjectType
 
+
+#: scalars that serialise a value of one class as the value itself
+_EXACT: dict[Any, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 
 _PLANS: WeakKeyDictionary[GraphQLSchema, dict[str, dict[str, LeafPlan]]] = WeakKeyDictionary()
 _FIELD_PLANS: WeakKeyDictionary[GraphQLSchema, dict[str, dict[str, LeafPlan | ObjectPlan]]] = (
@@ -137,13 +146,16 @@ def leaf_plans(schema: GraphQLSchema) -> dict[str, dict[str, LeafPlan]]:
             inner = ftype.of_type if non_null else ftype
             if not isinstance(inner, GraphQLScalarType | GraphQLEnumType):
                 continue
+            exact = _EXACT.get(inner)
             read = _reader(gfield)
             if read is not None:
-                fields[name] = LeafPlan(read, inner.coerce_output_value, non_null)
+                fields[name] = LeafPlan(read, inner.coerce_output_value, non_null, False, exact)
             elif getattr(gfield.resolve, CONTEXT_CALL, False) or getattr(
                 gfield.resolve, RELATION, False
             ):
-                fields[name] = LeafPlan(gfield.resolve, inner.coerce_output_value, non_null, True)
+                fields[name] = LeafPlan(
+                    gfield.resolve, inner.coerce_output_value, non_null, True, exact
+                )
         if fields:
             plans[gtype.name] = fields
     _PLANS[schema] = plans
@@ -247,6 +259,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         #: (field group, source) → (source, value): relations the prefetch found
         #: loaded, so that completing the row does not call them again
         self._ready: dict[tuple[int, int], tuple[Any, Any]] = {}
+        #: selection (its identity) → (selection, type, its fields' plans)
+        self._kept_steps: dict[int, tuple[Any, Any, Any]] = {}
 
     def execute_fields(
         self,
@@ -268,13 +282,13 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                node = field_details_list[0].node
-                plan = plans.get(node.name.value)
+            for response_name, field_details_list, leaf, obj in self._steps(
+                parent_type, grouped_field_set, plans
+            ):
                 value = _FAILED
-                if type(plan) is ObjectPlan:
+                if obj is not None:
                     result = self._object_field(
-                        plan,
+                        obj,
                         parent_type,
                         source_value,
                         field_details_list,
@@ -291,33 +305,37 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         ):
                             awaitable_fields.append(response_name)
                         continue
-                elif isinstance(plan, LeafPlan) and not node.arguments:
+                elif leaf is not None:
                     try:
-                        if plan.with_info:
+                        if leaf.with_info:
                             info = self._call(
-                                parent_type.fields[node.name.value],
+                                parent_type.fields[field_details_list[0].node.name.value],
                                 parent_type,
                                 field_details_list,
                                 path,
                                 response_name,
                             )[0]
-                            value = plan.read(source_value, info)
+                            value = leaf.read(source_value, info)
                         else:
-                            value = plan.read(source_value)
+                            value = leaf.read(source_value)
                     except Exception:
                         value = _FAILED  # execute_field reads it again and reports it
-                    if value is None:
-                        if not plan.non_null:
-                            results[response_name] = None
+                    else:
+                        if value.__class__ is leaf.exact:
+                            results[response_name] = value
                             continue
-                    elif value is not _FAILED and _not_awaitable(value, is_awaitable):
-                        try:
-                            serialized = plan.coerce(value)
-                        except Exception:
-                            serialized = None
-                        if serialized is not None and serialized is not Undefined:
-                            results[response_name] = serialized
-                            continue
+                        if value is None:
+                            if not leaf.non_null:
+                                results[response_name] = None
+                                continue
+                        elif _not_awaitable(value, is_awaitable):
+                            try:
+                                serialized = leaf.coerce(value)
+                            except Exception:
+                                serialized = None
+                            if serialized is not None and serialized is not Undefined:
+                                results[response_name] = serialized
+                                continue
                 field_path = Path(path, response_name, parent_type.name)
                 if value is _FAILED:
                     result = self.execute_field(
@@ -348,6 +366,27 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def _steps(
+        self, parent_type: GraphQLObjectType, grouped_field_set: Any, plans: dict[str, Any]
+    ) -> list[tuple[str, Any, LeafPlan | None, ObjectPlan | None]]:
+        """Each field of a selection with its plan, found once per selection and
+        request (a list's rows share one): (response name, field group, leaf
+        plan, object plan)."""
+        key = id(grouped_field_set)
+        kept = self._kept_steps.get(key)
+        if kept is not None and kept[0] is grouped_field_set and kept[1] is parent_type:
+            return kept[2]  # type: ignore[no-any-return]
+        steps: list[tuple[str, Any, LeafPlan | None, ObjectPlan | None]] = []
+        for response_name, field_details_list in grouped_field_set.items():
+            node = field_details_list[0].node
+            plan = plans.get(node.name.value)
+            leaf = plan if isinstance(plan, LeafPlan) and not node.arguments else None
+            obj = plan if type(plan) is ObjectPlan else None
+            steps.append((response_name, field_details_list, leaf, obj))
+        # the selection is kept with its steps, so that its id is not reused
+        self._kept_steps[key] = (grouped_field_set, parent_type, steps)
+        return steps
 
     # ------------------------------------------------------------ objects
 
