@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -188,7 +189,8 @@ _REGION_COLUMNS = tuple(c.key for c in Region.__table__.columns)
 
 
 class RegionCache:
-    """Divisions by code, kept for the life of the process.
+    """Divisions by code, kept for the life of the process (one cache per
+    database: :class:`RegionCaches`).
 
     Divisions are public reference data, the same for every reader, written
     only by migrations and seeding; a list of households or a dashboard asks
@@ -214,7 +216,28 @@ class RegionCache:
         return DataLoader(load_fn=load)
 
 
-REGIONS = RegionCache()
+class RegionCaches:
+    """A :class:`RegionCache` per database (engine): a process that serves
+    more than one (tests, a tool comparing two registries) must not answer
+    one database's divisions from another's."""
+
+    def __init__(self) -> None:
+        self._by_engine: weakref.WeakKeyDictionary[Any, RegionCache] = weakref.WeakKeyDictionary()
+
+    def of(self, engine: Any) -> RegionCache:
+        cache = self._by_engine.get(engine)
+        if cache is None:
+            cache = self._by_engine[engine] = RegionCache()
+        return cache
+
+    def loader(self, db: Any) -> DataLoader:
+        return self.of(db.engine).loader(db)
+
+    def clear(self) -> None:
+        self._by_engine.clear()
+
+
+REGIONS = RegionCaches()
 
 
 def core_loaders(db: Any, plugins: Any = None) -> Loaders:

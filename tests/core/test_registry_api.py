@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import shutil
 
 from factories import REGISTER, VILLAGES, member, register
-from sqlalchemy import func, select
+from sqlalchemy import create_engine as sync_engine
+from sqlalchemy import func, select, text
 
+from conftest import EXAMPLE, Api, settings_for
 from minzheng.core.models import AuditEntry, Household, Membership, Person
+from minzheng.gateway.app import create_app
 
 
 async def count(api, model) -> int:
@@ -334,7 +338,7 @@ async def test_region_filters_within_and_beyond_the_readers_region(api):
 async def test_divisions_are_read_once_per_process(api) -> None:
     from minzheng.schema.loaders import REGIONS
 
-    REGIONS.found.clear()
+    REGIONS.clear()
     query = '{ a: region(code: "410823") { name level parent { name } } b: region(code: "4108") { name } }'
     with api.count_statements() as first:
         data = await api.gql(query)
@@ -350,3 +354,24 @@ async def test_divisions_are_read_once_per_process(api) -> None:
     with api.count_statements() as again:
         assert (await api.gql(missing))["region"] is None
     assert sum("FROM region" in s for s in again) == 1
+
+
+async def test_divisions_are_kept_per_database(api, tmp_path, sqlite_template) -> None:
+    """A process serving two registries answers each from its own divisions."""
+    other_file = tmp_path / "other.db"
+    shutil.copy(sqlite_template, other_file)
+    with sync_engine(f"sqlite:///{other_file}").begin() as conn:
+        conn.execute(
+            text("UPDATE region SET name = '武陟县（另一库）' WHERE code = '410823000000'")
+        )
+    other_app = create_app(
+        settings_for(f"sqlite+aiosqlite:///{other_file}"), extra_plugins=[EXAMPLE]
+    )
+    other = Api(other_app, "admin", "410800")
+    query = '{ region(code: "410823") { name } }'
+    try:
+        for _ in range(2):  # the second time from each one's kept divisions
+            assert (await api.gql(query))["region"]["name"] == "武陟县"
+            assert (await other.gql(query))["region"]["name"] == "武陟县（另一库）"
+    finally:
+        await other_app.state.minzheng.engine.dispose()
