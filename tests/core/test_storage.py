@@ -11,6 +11,7 @@ from factories import member, register
 from sqlalchemy import text
 
 from conftest import EXAMPLE, settings_for
+from minzheng.core import db as db_module
 from minzheng.core import migrate
 from minzheng.core.db import Base, create_engine
 from minzheng.core.plugins import load
@@ -119,6 +120,53 @@ async def test_postgres_plans_each_execution_for_its_parameters(db_url):
                 )
                 assert rows.all()
             assert await conn.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    finally:
+        await engine.dispose()
+
+
+async def test_postgres_pings_a_connection_only_after_it_was_idle(db_url, monkeypatch):
+    """A connection back from a request a moment ago is handed out without a
+    round trip; one idle for longer is pinged, and one that died meanwhile
+    (the server ended it) is replaced without the caller seeing an error."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    engine = create_engine(db_url)
+    pings: list[bool] = []
+    original = engine.sync_engine.dialect.do_ping
+
+    def counting(dbapi_connection):  # type: ignore[no-untyped-def]
+        try:
+            alive = original(dbapi_connection)
+        except Exception:
+            pings.append(False)
+            raise
+        pings.append(alive)
+        return alive
+
+    monkeypatch.setattr(engine.sync_engine.dialect, "do_ping", counting)
+    try:
+        async with engine.connect() as conn:
+            first_pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+        for _ in range(3):  # back a moment ago: no ping, the same connection
+            async with engine.connect() as conn:
+                assert await conn.scalar(text("SELECT pg_backend_pid()")) == first_pid
+        assert pings == []
+
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if idle for long
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT pg_backend_pid()")) == first_pid
+        assert pings == [True]
+
+        # the server ends the pooled connection while it is idle
+        other = create_engine(db_url, pool_pre_ping=False)
+        async with other.connect() as admin:
+            await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+        await other.dispose()
+        async with engine.connect() as conn:
+            new_pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+        # the dead one failed its ping; its replacement was pinged too (the
+        # window is 0 here) and answered
+        assert new_pid != first_pid and pings[-2:] == [False, True]
     finally:
         await engine.dispose()
 
