@@ -182,6 +182,14 @@ class GroupCommit:
 
     def __init__(self, engine: Any) -> None:
         self._engine = engine
+        #: with asyncpg, whose executemany is atomic on its own (all rows, one
+        #: Sync), the rows are written without BEGIN and COMMIT round trips
+        dialect = getattr(engine, "dialect", None)
+        self._autocommit = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if getattr(dialect, "driver", None) == "asyncpg"
+            else None
+        )
         self._lock = asyncio.Lock()
         self._queue: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
 
@@ -214,8 +222,13 @@ class GroupCommit:
             # row; the audit table is not region-scoped, so a session (its scope
             # hooks, and on PostgreSQL the scope settings of its transaction)
             # would only add cost
-            async with self._engine.begin() as conn:
-                await conn.execute(insert(AUDIT_TABLE), [r for rows, _ in batch for r in rows])
+            rows = [r for rows, _ in batch for r in rows]
+            if self._autocommit is not None:
+                async with self._autocommit.connect() as conn:
+                    await conn.execute(insert(AUDIT_TABLE), rows)
+            else:
+                async with self._engine.begin() as conn:
+                    await conn.execute(insert(AUDIT_TABLE), rows)
         except BaseException as exc:
             for _, done in batch:
                 if not done.done():

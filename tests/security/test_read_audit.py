@@ -5,11 +5,13 @@ request's entries are there when its answer arrives."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 import pytest
 from factories import member, register
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from minzheng.core.models import AuditEntry
 from minzheng.schema.pii import GroupCommit
@@ -72,6 +74,31 @@ async def test_a_failed_audit_write_fails_every_request_in_its_batch(
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
         assert "audit store" not in body["errors"][0]["message"]
+
+
+async def test_an_audit_batch_is_written_whole_or_not_at_all(api: Any) -> None:
+    """On PostgreSQL the rows go without a transaction block (asyncpg's
+    executemany is atomic by itself); on both, a batch with one bad row leaves
+    none of its rows behind."""
+    good = {
+        "at": dt.datetime.now(dt.UTC),
+        "principal": "caseworker@410823",
+        "operation": "Lookup",
+        "action": "pii.read",
+        "entity_type": "Person",
+        "entity_id": "1",
+        "region_code": "410823101201",
+        "before": None,
+        "after": {"fields": ["Person.id_number"]},
+        "request_id": "whole-or-nothing",
+    }
+    bad = dict(good, entity_id="2", principal=None)  # NOT NULL
+    writer = GroupCommit(api.engine)
+    with pytest.raises(IntegrityError, match=r"(?i)null"):
+        await writer.write([good, bad])
+    assert (await _reads(api)).get("whole-or-nothing") is None
+    await writer.write([good, dict(good, entity_id="2")])
+    assert (await _reads(api))["whole-or-nothing"] == 2
 
 
 class _Engine:
