@@ -262,6 +262,17 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         #: selection (its identity) → (selection, type, its fields' plans)
         self._kept_steps: dict[int, tuple[Any, Any, Any]] = {}
 
+    def build_response(self, data: Any) -> Any:
+        """graphql-core's response; the request's plans, infos and kept
+        relation values are let go here, so that the rows they hold are freed
+        with the request rather than at the next garbage collection."""
+        try:
+            return super().build_response(data)
+        finally:
+            self._calls.clear()
+            self._ready.clear()
+            self._kept_steps.clear()
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,

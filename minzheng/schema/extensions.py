@@ -38,6 +38,9 @@ class RequestLifecycle(SchemaExtension):
             await ctx.db.close()
             if ctx.pii_reads:
                 await self._audit(ctx)
+            reset = getattr(ctx.loaders, "reset", None)
+            if reset is not None:
+                reset()  # the loaders' cycles go now, not at the next collection
 
     async def _audit(self, ctx: Any) -> None:
         """Write the request's ``pii.read`` entries; if that fails, the personal

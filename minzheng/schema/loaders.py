@@ -68,23 +68,29 @@ class Loaders(dict[str, DataLoader]):
     uses a handful of the platform's loaders, and building all of them (their
     statements, their closures) for every request cost as much as a
     primary-key read; with six plugins, more.  ``name in loaders`` and
-    ``loaders[name]`` see both kinds; iteration sees the built ones only."""
+    ``loaders[name]`` see both kinds; iteration sees the built ones only.
+
+    :meth:`reset` drops the loaders built so far (and what they hold) when an
+    operation ends; a later operation on the same context (a websocket's) builds
+    fresh ones."""
 
     def __init__(self) -> None:
         super().__init__()
         self._factories: dict[str, Callable[[], DataLoader]] = {}
+        self._given: dict[str, DataLoader] = {}
 
     def add(self, loaders: Mapping[str, DataLoader | Callable[[], DataLoader]]) -> None:
         for name, value in loaders.items():
             if isinstance(value, DataLoader):
-                self[name] = value
+                self[name] = self._given[name] = value
                 self._factories.pop(name, None)
             else:
                 self._factories[name] = value
+                self._given.pop(name, None)
                 self.pop(name, None)
 
     def __missing__(self, name: str) -> DataLoader:
-        loader = self[name] = self._factories.pop(name)()
+        loader = self[name] = self._factories[name]()
         return loader
 
     def __contains__(self, name: object) -> bool:
@@ -92,6 +98,15 @@ class Loaders(dict[str, DataLoader]):
 
     def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
         return self[name] if name in self else default  # noqa: SIM401 (builds it)
+
+    def reset(self) -> None:
+        """Drop the loaders built from factories, their caches and their
+        pending work.  A loader's function refers to the loaders (one relation
+        primes another's), so a request's loaders, their futures and every row
+        they loaded form a cycle that only the garbage collector would free;
+        dropped here, they go as soon as the request does."""
+        dict.clear(self)
+        dict.update(self, self._given)
 
 
 #: ``IN`` list of a batch's keys, bound when the statement runs
