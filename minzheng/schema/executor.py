@@ -83,6 +83,8 @@ class LeafPlan(NamedTuple):
     read: Callable[..., Any]
     coerce: Callable[[Any], Any]
     non_null: bool
+    #: the field (for the resolve info of a ``with_info`` read)
+    field: GraphQLField
     #: ``read`` takes ``(source, info)`` (a context-only resolver), not ``(source)``
     with_info: bool = False
     #: the class of value the type serialises as itself (``str`` for String and
@@ -149,12 +151,14 @@ def leaf_plans(schema: GraphQLSchema) -> dict[str, dict[str, LeafPlan]]:
             exact = _EXACT.get(inner)
             read = _reader(gfield)
             if read is not None:
-                fields[name] = LeafPlan(read, inner.coerce_output_value, non_null, False, exact)
+                fields[name] = LeafPlan(
+                    read, inner.coerce_output_value, non_null, gfield, False, exact
+                )
             elif getattr(gfield.resolve, CONTEXT_CALL, False) or getattr(
                 gfield.resolve, RELATION, False
             ):
                 fields[name] = LeafPlan(
-                    gfield.resolve, inner.coerce_output_value, non_null, True, exact
+                    gfield.resolve, inner.coerce_output_value, non_null, gfield, True, exact
                 )
         if fields:
             plans[gtype.name] = fields
@@ -320,11 +324,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     try:
                         if leaf.with_info:
                             info = self._call(
-                                parent_type.fields[field_details_list[0].node.name.value],
-                                parent_type,
-                                field_details_list,
-                                path,
-                                response_name,
+                                leaf.field, parent_type, field_details_list, path, response_name
                             )[0]
                             value = leaf.read(source_value, info)
                         else:
@@ -496,20 +496,13 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             if self.is_awaitable(result):
                 return self._guarded(result, return_type, field_details_list, field_path)
             return result
-        if not self._prefetching:
-            pending = self._prefetch([(child, field_details_list, _objects([value]))])
-            if pending is not None:
 
-                async def after_prefetch() -> Any:
-                    await pending
-                    rows = self._rows(child, value, grouped, field_details_list, field_path,
-                                      return_type, prefetched=True)  # fmt: skip
-                    return await rows if self.is_awaitable(rows) else rows
+        def rows() -> Any:
+            return self._rows(child, value, grouped, field_details_list, field_path, return_type)
 
-                return after_prefetch()
-        return self._rows(
-            child, value, grouped, field_details_list, field_path, return_type, prefetched=True
-        )
+        if self._prefetching:  # a list inside a prefetched one: loaded already
+            return rows()
+        return self._prefetched([(child, field_details_list, _objects([value]))], rows)
 
     def _rows_of(self, child: GraphQLObjectType, value: Any, plan: ObjectPlan, info: Any) -> bool:
         """Whether a value is plainly what the plan's type expects: a row of
@@ -542,16 +535,15 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         field_details_list: Any,
         path: Any,
         return_type: Any,
-        prefetched: bool,
     ) -> Any:
-        """A list's rows, each completed by :meth:`execute_fields`; errors are
-        located and handled as graphql-core's list completion does."""
+        """A list's rows (their relations loaded), each completed by
+        :meth:`execute_fields`; errors are located and handled as graphql-core's
+        list completion does."""
         item_type = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
         item_type = item_type.of_type
         completed: list[Any] = []
         awaiting: list[int] = []
-        outer = self._prefetching
-        self._prefetching = prefetched or outer
+        outer, self._prefetching = self._prefetching, True
         try:
             for index, item in enumerate(items):
                 if item is None:
@@ -626,22 +618,30 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return super().complete_list_value(
                 return_type, field_details_list, info, path, result, position_context
             )
-        pending = self._prefetch([(item_type, field_details_list, list(result))])
-        if pending is None:
-            return self._complete_prefetched(
+        return self._prefetched(
+            [(item_type, field_details_list, list(result))],
+            lambda: self._complete_prefetched(
                 return_type, field_details_list, info, path, result, position_context
-            )
+            ),
+        )
+
+    _prefetching = False
+
+    def _prefetched(
+        self, level: list[tuple[GraphQLObjectType, Any, list[Any]]], complete: Callable[[], Any]
+    ) -> Any:
+        """``complete()`` once the relations below ``level`` are loaded
+        (:meth:`_prefetch`): at once when they were, else awaitable."""
+        pending = self._prefetch(level)
+        if pending is None:
+            return complete()
 
         async def after_prefetch() -> Any:
             await pending
-            completed = self._complete_prefetched(
-                return_type, field_details_list, info, path, result, position_context
-            )
+            completed = complete()
             return await completed if self.is_awaitable(completed) else completed
 
         return after_prefetch()
-
-    _prefetching = False
 
     def _complete_prefetched(self, *args: Any) -> Any:
         self._prefetching = True
@@ -690,8 +690,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 child_type = get_named_type(field_def.type)
                 resolve = field_def.resolve
                 if getattr(resolve, RELATION, False):
+                    keep = isinstance(child_type, GraphQLObjectType)
                     values = self._call_relation(
-                        resolve, field_def, sub, parent_type, response_name, sources, futures
+                        resolve, field_def, sub, parent_type, response_name, sources, futures, keep
                     )
                 elif isinstance(child_type, GraphQLObjectType):
                     read = _reader(field_def)  # a plain attribute, or a pure direct resolver
@@ -720,7 +721,11 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         response_name: str,
         sources: list[Any],
         futures: list[Any],
+        keep: bool,
     ) -> list[Any]:
+        """Call a relation for every source: its values, and the futures of the
+        loads still pending.  ``keep``: the values are kept for the rows'
+        completion (an object field's short path reads them back)."""
         try:
             info, args = self._call(field_def, parent_type, sub, None, response_name)
         except Exception:
@@ -737,8 +742,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 futures.append(value.future)
             else:
                 values.append(value)
-                # kept with its source, so that the source's id is not reused
-                ready[group, id(source)] = (source, value)
+                if keep:  # with its source, so that the source's id is not reused
+                    ready[group, id(source)] = (source, value)
         return values
 
     def _complete(

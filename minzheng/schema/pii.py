@@ -222,13 +222,10 @@ class GroupCommit:
             # row; the audit table is not region-scoped, so a session (its scope
             # hooks, and on PostgreSQL the scope settings of its transaction)
             # would only add cost
-            rows = [r for rows, _ in batch for r in rows]
-            if self._autocommit is not None:
-                async with self._autocommit.connect() as conn:
-                    await conn.execute(insert(AUDIT_TABLE), rows)
-            else:
-                async with self._engine.begin() as conn:
-                    await conn.execute(insert(AUDIT_TABLE), rows)
+            entries = [row for rows, _ in batch for row in rows]
+            connect = self._engine.begin if self._autocommit is None else self._autocommit.connect
+            async with connect() as conn:
+                await conn.execute(insert(AUDIT_TABLE), entries)
         except BaseException as exc:
             for _, done in batch:
                 if not done.done():

@@ -102,10 +102,7 @@ class RegionStatisticsBase:
     @direct
     def by_sex(self, info: strawberry.Info) -> list[SexCount]:
         def counts(found: SourceFigures) -> list[SexCount]:
-            by_sex: dict[Any, int] = {}
-            for (sex, _band), n in _persons(found).items():
-                by_sex[sex] = by_sex.get(sex, 0) + n
-            ordered = sorted(by_sex.items(), key=lambda item: str(item[0].value))
+            ordered = sorted(_persons_by(found, 0).items(), key=lambda item: str(item[0].value))
             shown = small_cells(info, [n for _s, n in ordered])
             return [SexCount(sex=s, count=c) for (s, _n), c in zip(ordered, shown, strict=True)]
 
@@ -118,9 +115,7 @@ class RegionStatisticsBase:
     @direct
     def by_age_band(self, info: strawberry.Info) -> list[AgeBandCount]:
         def counts(found: SourceFigures) -> list[AgeBandCount]:
-            by_band: dict[str, int] = {}
-            for (_sex, band), n in _persons(found).items():
-                by_band[band] = by_band.get(band, 0) + n
+            by_band = _persons_by(found, 1)
             shown = small_cells(info, [by_band.get(label, 0) for _l, _h, label in AGE_BANDS])
             return [
                 AgeBandCount(band=label, count=c)
@@ -133,6 +128,14 @@ class RegionStatisticsBase:
 def _persons(found: SourceFigures) -> dict[tuple[Any, str], int]:
     """Living persons by (sex, age band), from the registry's figures."""
     return {(CoreSex(k[1]), k[2]): n for k, n in found.items() if k[0] == "persons"}
+
+
+def _persons_by(found: SourceFigures, part: int) -> dict[Any, int]:
+    """Living persons by sex (``part`` 0) or by age band (1)."""
+    out: dict[Any, int] = {}
+    for key, n in _persons(found).items():
+        out[key[part]] = out.get(key[part], 0) + n
+    return out
 
 
 async def region_figures(

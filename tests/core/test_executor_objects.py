@@ -62,6 +62,11 @@ class ItemType:
     async def later(self) -> str:
         return f"later-{self.id}"  # type: ignore[attr-defined]
 
+    @strawberry.field
+    @direct
+    async def later_must(self) -> str:
+        return self.name  # type: ignore[return-value]
+
 
 @dataclasses.dataclass
 class Box:
@@ -143,6 +148,9 @@ QUERIES = [
     "{ box { a: items { id } b: items { name } item { ...F } } } fragment F on ItemType { id }",
     "{ box { items @include(if: true) { id } maybe @skip(if: true) { id } } }",
     "{ boxes { items { __typename id } } }",
+    # an awaited null in a non-null field: the row, then the rows' list, then the box
+    "{ boxes { items { laterMust } } }",
+    "{ boxes { loose { laterMust id } maybe { laterMust } } }",
 ]
 
 
@@ -195,6 +203,15 @@ async def test_what_the_object_path_answers() -> None:
     assert data["boxes"][0] == {"maybe": None, "loose": [{"must": "four"}, None]}
     assert data["boxes"][1] == {"maybe": {"must": "eight"}, "loose": None}
     assert errors == []
+
+    data, errors, _ = await answer(make_schema(Query, True), QUERIES[12])
+    assert data["boxes"] == [None, {"items": [{"laterMust": "nine"}]}]
+    assert [e[:2] for e in errors] == [
+        (
+            "Cannot return null for non-nullable field ItemType.laterMust.",
+            ["boxes", 0, "items", 1, "laterMust"],
+        )
+    ]
 
     data, errors, context = await answer(make_schema(Query, True), QUERIES[8], allowed=False)
     assert data["boxes"][0] == {
